@@ -1,0 +1,74 @@
+"""ONNX Runtime: the default backend (CPU), and its CUDA variant where a GPU exists."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from harness.backends.base import Availability, Backend, CompiledModel, CompileOptions
+
+
+class OrtModel(CompiledModel):
+    backend = "onnxruntime"
+
+    def __init__(self, guide, batch_size, path, session):
+        super().__init__(guide, batch_size, path)
+        self.session = session
+        self._out_names = [o.name for o in session.get_outputs()]
+        missing = set(guide.output_names()) - set(self._out_names)
+        if missing:
+            raise RuntimeError(f"{path}: ONNX lacks the guide's outputs {sorted(missing)}")
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        for spec in self.guide.inputs:
+            shape = tuple(feeds[spec.name].shape)
+            if shape != spec.concrete(self.batch_size):
+                raise ValueError(f"input {spec.name!r} has shape {shape}, model compiled for "
+                                 f"{spec.concrete(self.batch_size)}")
+        return self.session.run(self.guide.output_names(), dict(feeds))
+
+
+class OnnxRuntimeBackend(Backend):
+    name = "onnxruntime"
+    description = "ONNX Runtime, CPU execution provider"
+    providers = ("CPUExecutionProvider",)
+
+    def availability(self) -> Availability:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            return Availability(False, "onnxruntime is not installed: pip install -r requirements.txt")
+        missing = [p for p in self.providers if p not in ort.get_available_providers()]
+        if missing:
+            return Availability(False, f"onnxruntime {ort.__version__} lacks {missing} "
+                                       "(install onnxruntime-gpu for CUDA)")
+        return Availability(True)
+
+    def versions(self) -> dict[str, str]:
+        import onnxruntime as ort
+
+        return {"onnxruntime": ort.__version__, "providers": ",".join(self.providers)}
+
+    def compile(self, guide, onnx_path: Path, batch_size: int, work_dir: Path,
+                options: CompileOptions, model=None) -> OrtModel:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        threads = options.extra.get("intra_op_threads")
+        if threads:
+            so.intra_op_num_threads = int(threads)
+        session = ort.InferenceSession(str(onnx_path), so, providers=list(self.providers))
+        return OrtModel(guide, batch_size, onnx_path, session)
+
+
+class OnnxRuntimeCudaBackend(OnnxRuntimeBackend):
+    name = "onnxruntime-cuda"
+    marker = "gpu"
+    description = "ONNX Runtime, CUDA execution provider"
+    providers = ("CUDAExecutionProvider",)
+
+    def chip(self, options: CompileOptions) -> str:
+        return options.extra.get("gpu_name", "cuda")

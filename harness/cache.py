@@ -1,0 +1,138 @@
+"""Content-addressed artifact cache shared by pytest-xdist workers.
+
+An artifact (an ONNX file, a compiled model, a folder of preprocessed ``.bin`` files) lives
+in ``<root>/<kind>/<key>/`` where ``key`` hashes everything that determines it (weights,
+export settings, toolkit version, flags, dataset content). It is
+
+* built once: a file lock (``<key>.lock``) serialises builders, so two workers asking for
+  the same artifact get one build and both use it;
+* published atomically: a builder writes into a private ``<key>.tmp-*`` folder which is
+  renamed into place only when complete, so a crash or full disk never leaves a
+  half-written artifact under the final name;
+* resumable where that makes sense: preprocessing writes into ``<key>.partial/`` with one
+  atomic rename per file, so a run killed half-way reuses the finished files (never a
+  half-written one) and does the rest.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from harness.hashing import json_digest
+
+_MARKER = ".complete.json"
+
+
+class CacheError(RuntimeError):
+    pass
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode())
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    key: str
+    built: bool  # True when this call built it, False when it was reused
+    seconds: float
+    meta: dict
+
+
+class ArtifactCache:
+    def __init__(self, root: Path, lock_timeout: float = 3600.0):
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+
+    def key(self, description: Any) -> str:
+        return json_digest(description)
+
+    def path_for(self, kind: str, key: str) -> Path:
+        return self.root / kind / key
+
+    def lookup(self, kind: str, description: Any) -> Optional[Path]:
+        final = self.path_for(kind, self.key(description))
+        return final if (final / _MARKER).is_file() else None
+
+    def get_or_build(self, kind: str, description: Any,
+                     build: Callable[[Path], Optional[dict]],
+                     resumable: bool = False) -> Artifact:
+        """Return the artifact for ``description``, building it with ``build(dir)`` if needed.
+
+        ``build`` fills the directory it is given and may return extra metadata. With
+        ``resumable``, the directory persists across failed attempts (the builder must then
+        write each file atomically and skip the ones already there).
+        """
+        from filelock import FileLock, Timeout
+
+        key = self.key(description)
+        final = self.path_for(kind, key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if (final / _MARKER).is_file():
+            return Artifact(final, key, False, 0.0, _read_meta(final))
+        lock = FileLock(str(final) + ".lock", timeout=self.lock_timeout)
+        try:
+            with lock:
+                if (final / _MARKER).is_file():  # another worker built it meanwhile
+                    return Artifact(final, key, False, 0.0, _read_meta(final))
+                if final.exists():  # a stale, incomplete leftover under the final name
+                    shutil.rmtree(final)
+                if resumable:
+                    work = final.with_name(key + ".partial")
+                    work.mkdir(exist_ok=True)
+                else:
+                    work = Path(tempfile.mkdtemp(prefix=key + ".tmp-", dir=final.parent))
+                t0 = time.perf_counter()
+                try:
+                    meta = build(work) or {}
+                except BaseException:
+                    if not resumable:
+                        shutil.rmtree(work, ignore_errors=True)
+                    raise
+                seconds = time.perf_counter() - t0
+                meta = {"kind": kind, "key": key, "description": description,
+                        "build_seconds": round(seconds, 3), **meta}
+                write_text_atomic(work / _MARKER, json.dumps(meta, default=str, indent=1))
+                os.replace(work, final)
+                return Artifact(final, key, True, seconds, meta)
+        except Timeout:
+            raise CacheError(
+                f"timed out after {self.lock_timeout:.0f}s waiting for the lock on {final}.lock "
+                "(another process is building it, or crashed holding it: delete the .lock file)"
+            ) from None
+
+
+def _read_meta(path: Path) -> dict:
+    try:
+        return json.loads((path / _MARKER).read_text())
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,118 @@
+"""Loading upstream checkpoints safely and strictly.
+
+* Never unpickle arbitrary objects: ``torch.load(..., weights_only=True)``; a file that
+  needs anything beyond tensors and plain containers is refused with a message naming it.
+* Verify the guide's checksum before use (md5 where the guide publishes md5).
+* Load strictly: missing keys, unexpected keys and shape mismatches are all reported at
+  once, by name, instead of the silent partial loads some upstream scripts do.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from harness.hashing import file_digest
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt, unsafe, or does not fit the model."""
+
+
+def verify_checksum(path: Path, md5: Optional[str] = None, sha256: Optional[str] = None) -> None:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    for algo, expected in (("md5", md5), ("sha256", sha256)):
+        if expected:
+            actual = file_digest(path, algo)
+            if actual.lower() != expected.lower():
+                raise CheckpointError(
+                    f"checkpoint {path} has {algo} {actual}, the guide publishes {expected}: "
+                    "wrong or corrupted file (re-download it)"
+                )
+
+
+def safe_torch_load(path: Path) -> Any:
+    """``torch.load`` that only accepts tensors and plain containers."""
+    import pickle
+
+    import torch
+
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"refused to load {path}: it contains pickled objects that are not plain "
+            f"tensors/containers (weights_only=True rejected it): {str(exc).splitlines()[0]}"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
+
+
+def plain_state_dict(path: Path) -> Mapping[str, Any]:
+    """A file that is a state_dict, or a dict holding one under ``state_dict``."""
+    obj = safe_torch_load(path)
+    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{path}: expected a state_dict mapping, got {type(obj).__name__}")
+    return strip_prefix(obj, "module.")
+
+
+def strip_prefix(state: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    if state and all(k.startswith(prefix) for k in state):
+        return {k[len(prefix):]: v for k, v in state.items()}
+    return dict(state)
+
+
+def load_strict(model, state: Mapping[str, Any], origin: str,
+                optional_keys: tuple[str, ...] = ("num_batches_tracked",)) -> None:
+    """Load ``state`` into ``model``; report every missing/unexpected/mis-shaped key.
+
+    Keys ending in one of ``optional_keys`` may be absent (old BatchNorm state dicts).
+    """
+    import torch
+
+    own = model.state_dict()
+    missing = [k for k in own if k not in state and not k.endswith(optional_keys)]
+    unexpected = [k for k in state if k not in own]
+    shapes = [
+        f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+        for k, v in state.items()
+        if k in own and isinstance(v, torch.Tensor) and tuple(v.shape) != tuple(own[k].shape)
+    ]
+    not_tensors = [k for k, v in state.items() if k in own and not isinstance(v, torch.Tensor)]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:5])})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:5])})")
+    if shapes:
+        problems.append(f"{len(shapes)} shape mismatches ({'; '.join(shapes[:3])})")
+    if not_tensors:
+        problems.append(f"non-tensor values for {', '.join(not_tensors[:5])}")
+    if problems:
+        raise CheckpointError(f"{origin} does not fit {type(model).__name__}: " + "; ".join(problems))
+    model.load_state_dict({k: v for k, v in state.items()}, strict=False)
+
+
+def load_into(model, path: Path, spec) -> None:
+    """Verify ``path`` against the guide's checkpoint spec, then load it strictly."""
+    verify_checksum(path, spec.md5, spec.sha256)
+    loader = spec.loader or plain_state_dict
+    state = loader(path)
+    load_strict(model, state, origin=str(path))
+
+
+def state_dict_digest(model) -> str:
+    """A content hash of a model's weights (keys, shapes, dtypes and bytes)."""
+    import torch
+
+    h = hashlib.blake2b(digest_size=16)
+    for k, v in sorted(model.state_dict().items()):
+        t = v.detach().cpu().contiguous()
+        h.update(f"{k}:{tuple(t.shape)}:{t.dtype};".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()

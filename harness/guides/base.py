@@ -1,0 +1,317 @@
+"""The guide record: everything that differs between two model guides, as typed data.
+
+A guide (one Ascend ModelZoo README plus its scripts) is described once, here, as a frozen
+record. The stage tests in ``tests/conformance`` are written once against this record, so a
+new guide costs one module in ``harness/guides`` (plus its model, dataset reader,
+preprocessing and metric where those are new), not a copy of the tests.
+
+Records are validated when they are built (``Guide.__post_init__``): a guide with a
+reference whose direction is unknown, an input without a batch axis, or a floor for a batch
+size the guide does not run fails at import time with a message naming the field.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
+
+ALL_BATCH_SIZES = (1, 4, 8, 16, 32, 64)
+
+
+class GuideError(ValueError):
+    """A guide record is inconsistent (raised at import time, names the guide and field)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a number comes from: the guide (seed file) and the table or section."""
+
+    document: str
+    section: str
+
+    def __str__(self) -> str:
+        return f"{self.document}, {self.section}"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One model input or output. ``shape`` uses ``"B"`` for the batch axis."""
+
+    name: str
+    shape: tuple[Any, ...]
+    dtype: str = "float32"
+    layout: str = "NCHW"
+
+    def __post_init__(self):
+        if "B" not in self.shape:
+            raise GuideError(f"tensor {self.name!r}: shape {self.shape} has no batch axis 'B'")
+
+    def concrete(self, batch_size: int) -> tuple[int, ...]:
+        return tuple(batch_size if d == "B" else int(d) for d in self.shape)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one sample (the batch axis removed)."""
+        return tuple(int(d) for d in self.shape if d != "B")
+
+    @property
+    def sample_bytes(self) -> int:
+        import numpy as np
+
+        return int(np.prod(self.sample_shape)) * np.dtype(self.dtype).itemsize
+
+
+@dataclass(frozen=True)
+class CheckpointSpec:
+    """The upstream checkpoint: its file name under ``--weights-root`` and its checksum.
+
+    ``loader`` turns the file into the state_dict the model factory expects; it must use
+    ``torch.load(..., weights_only=True)`` (see ``harness.checkpoints``).
+    """
+
+    file_name: str
+    md5: Optional[str] = None
+    sha256: Optional[str] = None
+    url: str = ""
+    loader: Optional[Callable[[Path], Mapping[str, Any]]] = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """How the guide's pth2onnx script calls ``torch.onnx.export``."""
+
+    opset: int
+    dynamic_batch: bool
+    # The symbolic name the guide gives the batch axis (DPN131 literally uses "-1").
+    batch_axis_name: str = "bs"
+    dummy: str = "randn"  # "randn" or "zeros": what the guide feeds the tracer
+    simplify: bool = False  # the guide runs onnx-simplifier afterwards
+    # Export parity tolerance: ONNX Runtime vs PyTorch on the same input.
+    atol: float = 1e-4
+    rtol: float = 1e-3
+
+
+@dataclass(frozen=True)
+class AtcSettings:
+    """The guide's extra ``atc`` flags (the common ones are derived from inputs)."""
+
+    input_format: str = "NCHW"
+    log: str = "error"
+    fusion_switch: Optional[str] = None  # file contents; written next to the model
+    keep_dtype: Optional[str] = None  # file contents
+    precision_mode: Optional[str] = None
+    extra: tuple[str, ...] = ()
+    # Compile parity: compiled model vs ONNX Runtime (fp16 on the NPU, hence loose).
+    atol: float = 5e-2
+    rtol: float = 5e-2
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published accuracy number and how the suite judges against it.
+
+    direction: "higher" (value >= target - tolerance), "lower" (value <= target +
+    tolerance) or "window" (|value - target| <= tolerance). Tolerance is absolute in the
+    metric's unit unless ``relative`` is set.
+    """
+
+    metric: str
+    value: float
+    direction: str
+    tolerance: float
+    source: Source
+    relative: bool = False
+    note: str = ""
+
+    def __post_init__(self):
+        if self.direction not in ("higher", "lower", "window"):
+            raise GuideError(f"reference {self.metric!r}: unknown direction {self.direction!r}")
+        if not math.isfinite(self.value) or self.tolerance < 0:
+            raise GuideError(f"reference {self.metric!r}: bad value/tolerance")
+
+    @property
+    def abs_tolerance(self) -> float:
+        return self.tolerance * abs(self.value) if self.relative else self.tolerance
+
+    def bound(self) -> float:
+        if self.direction == "higher":
+            return self.value - self.abs_tolerance
+        if self.direction == "lower":
+            return self.value + self.abs_tolerance
+        return self.value
+
+    def accepts(self, measured: float) -> bool:
+        if not math.isfinite(measured):
+            return False
+        if self.direction == "higher":
+            return measured >= self.bound()
+        if self.direction == "lower":
+            return measured <= self.bound()
+        return abs(measured - self.value) <= self.abs_tolerance
+
+
+@dataclass(frozen=True)
+class ThroughputFloor:
+    """Published throughput for one chip and batch size (samples/s, per card).
+
+    ``measured_as`` records how the guide measured it (e.g. "benchmark Interface
+    throughputRate x4"). The suite compares a device measurement times the chip's devices
+    per card (see ``harness.chips``) with ``fps * (1 - tolerance)``.
+    """
+
+    chip: str
+    batch_size: int
+    fps: float
+    source: Source
+    measured_as: str = ""
+    tolerance: float = 0.10
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """The dataset a guide evaluates on.
+
+    ``subdir`` is where it lives under ``--data-root``; ``expected_counts`` are the official
+    split sizes, checked when real data is given; ``open`` reads the real layout (and the
+    synthetic copy, which uses the same layout); ``make_synthetic`` writes a small copy.
+    """
+
+    kind: str
+    subdir: str
+    expected_counts: Mapping[str, int]
+    open: Callable[[Path], "SampleSet"]
+    make_synthetic: Callable[[Path, int, int], None]  # (root, n_samples, seed)
+    synthetic_size: int = 12
+    layout_help: str = ""
+
+
+class SampleSet(Protocol):
+    """What the stages need from a dataset: ordered sample ids and a fingerprint."""
+
+    root: Path
+
+    @property
+    def sample_ids(self) -> Sequence[str]: ...
+
+    def fingerprint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The guide's own data processing, each a plain function.
+
+    preprocess(samples, out_root, workers=0, progress=None) -> ``harness.preprocess.store.
+        Prepared``: sample order plus, per input set ("main", "flip", ...), one folder per
+        model input holding ``<sample id>.bin`` files named as the guide's script names them.
+    evaluate(samples, outputs_by_set: {set name: {sample id: [output arrays]}}) ->
+        ``harness.metrics.MetricReport``.
+    version: bump when preprocessing changes, so cached bins are rebuilt.
+    """
+
+    preprocess: Callable[..., Sequence[str]]
+    evaluate: Callable[..., Any]
+    version: str = "1"
+
+
+@dataclass(frozen=True)
+class Guide:
+    name: str
+    title: str
+    seed: str  # which file in shared/seeds
+    model_factory: Callable[[], Any]
+    checkpoint: CheckpointSpec
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    export: ExportSettings
+    atc: AtcSettings
+    dataset: DatasetSpec
+    pipeline: Pipeline
+    references: tuple[Reference, ...]
+    floors: tuple[ThroughputFloor, ...] = ()
+    batch_sizes: tuple[int, ...] = ALL_BATCH_SIZES
+    fast_batch_sizes: tuple[int, ...] = (1, 4)
+    # Metric compared between backend and PyTorch on the synthetic tier, and how closely.
+    synthetic_metric: str = ""
+    synthetic_atol: float = 0.0
+    departures: tuple[str, ...] = ()  # where the suite departs from the guide, and why
+    notes: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        def fail(msg: str):
+            raise GuideError(f"guide {self.name!r}: {msg}")
+
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            fail("name must be a plain identifier")
+        if not self.inputs or not self.outputs:
+            fail("needs at least one input and one output")
+        names = [t.name for t in self.inputs + self.outputs]
+        if len(set(names)) != len(names):
+            fail(f"duplicate tensor names {names}")
+        if not set(self.fast_batch_sizes) <= set(self.batch_sizes):
+            fail(f"fast_batch_sizes {self.fast_batch_sizes} not within {self.batch_sizes}")
+        for f in self.floors:
+            if f.batch_size not in self.batch_sizes:
+                fail(f"floor for batch size {f.batch_size} which the guide does not run")
+            if f.fps <= 0:
+                fail(f"floor {f.chip}/bs{f.batch_size} has non-positive fps")
+        if not self.references:
+            fail("needs at least one accuracy reference")
+        if self.synthetic_metric and self.synthetic_metric not in {
+            r.metric for r in self.references
+        } | set(self.extra.get("report_metrics", ())):
+            fail(f"synthetic_metric {self.synthetic_metric!r} is not a reference metric")
+
+    # -- convenience -----------------------------------------------------------------
+    def build_model(self, checkpoint: Optional[Path | str] = None, seed: int = 0):
+        """An eval-mode ``torch.nn.Module``: seeded random weights, or the checkpoint's."""
+        from harness.checkpoints import load_into
+
+        import torch
+
+        torch.manual_seed(seed)
+        model = self.model_factory()
+        if checkpoint is not None:
+            load_into(model, Path(checkpoint), self.checkpoint)
+        else:
+            _seeded_init(model, seed)
+        return model.eval()
+
+    def reference(self, metric: str) -> Reference:
+        for r in self.references:
+            if r.metric == metric:
+                return r
+        raise KeyError(f"guide {self.name!r} has no reference for {metric!r}")
+
+    def floors_for(self, chip: str, batch_size: int) -> list[ThroughputFloor]:
+        return [f for f in self.floors if f.chip == chip and f.batch_size == batch_size]
+
+    def input_names(self) -> list[str]:
+        return [t.name for t in self.inputs]
+
+    def output_names(self) -> list[str]:
+        return [t.name for t in self.outputs]
+
+    def replace(self, **changes) -> "Guide":
+        return dataclasses.replace(self, **changes)
+
+
+def _seeded_init(model, seed: int) -> None:
+    """Deterministic weights that keep activations in a sane range.
+
+    PyTorch's default init already is seeded by ``torch.manual_seed``; BatchNorm running
+    statistics, however, stay at mean 0 / var 1, which makes deep random networks blow up
+    or collapse in eval mode. We give them mild seeded values so outputs stay finite and
+    varied (a synthetic-tier comparison on all-equal logits would prove nothing).
+    """
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+                m.running_var.copy_(1.0 + torch.rand(m.running_var.shape, generator=g))

@@ -1,0 +1,75 @@
+"""Top-1..top-5 accuracy as ``imagenet_acc_eval.py`` (DPN131 guide) computes it.
+
+For each prediction vector: rank classes by ``argsort(-pred)``; the first of the top-5
+ranks whose class equals the label counts a hit at that rank; accuracy_k is the cumulative
+hit count up to rank k over the number of prediction files; a 1001-class output shifts
+labels by one (background class). ``result.json`` is written in the script's structure.
+
+Departure (recorded in the guide): the guide reads TXT outputs, i.e. values printed with
+six decimals; we round to six decimals the same way, and break exact ties with a stable
+sort where the script's quicksort breaks them arbitrarily.
+"""
+from __future__ import annotations
+
+import json
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from harness.metrics import MetricError, MetricReport
+
+
+def txt_round(pred: np.ndarray, decimals: int = 6) -> np.ndarray:
+    """What a value looks like after ``%f`` printing and float32 parsing."""
+    return np.round(pred.astype(np.float64), decimals).astype(np.float32)
+
+
+def topk_report(predictions: Mapping[str, np.ndarray], labels: Mapping[str, int],
+                k_max: int = 5, decimals: int | None = 6) -> MetricReport:
+    if not predictions:
+        raise MetricError("top-k over zero predictions")
+    missing = [s for s in predictions if s not in labels]
+    if missing:
+        raise MetricError(f"{len(missing)} predictions have no label (e.g. {missing[:3]})")
+    count_hit = np.zeros(k_max, dtype=np.int64)
+    per_sample = {}
+    n_labels = 0
+    for sid, pred in predictions.items():
+        vec = np.asarray(pred, dtype=np.float32).reshape(-1)
+        if not np.all(np.isfinite(vec)):
+            raise MetricError(f"sample {sid}: prediction has NaN/Inf")
+        if decimals is not None:
+            vec = txt_round(vec, decimals)
+        n_labels = vec.size
+        gt = int(labels[sid]) + (1 if n_labels == 1001 else 0)
+        ranked = np.argsort(-vec, kind="stable")[:k_max]
+        hits = np.nonzero(ranked == gt)[0]
+        if hits.size:
+            count_hit[hits[0]] += 1
+        per_sample[sid] = [int(c) for c in ranked]
+    n = len(predictions)
+    acc = np.cumsum(count_hit) / n
+    values = {f"top{k + 1}": float(acc[k] * 100.0) for k in range(k_max)}
+    report = MetricReport(values=values, count=n, per_sample=per_sample)
+    report.files["result.json"] = result_json(n, n_labels, acc)
+    return report
+
+
+def result_json(n_images: int, n_classes: int, acc: Sequence[float]) -> str:
+    """The exact JSON text ``imagenet_acc_eval.py`` writes (json.dump defaults)."""
+    value = [{"key": "Number of images", "value": str(n_images)},
+             {"key": "Number of classes", "value": str(n_classes)}]
+    for k, a in enumerate(acc, start=1):
+        value.append({"key": f"Top{k} accuracy", "value": str(round(float(a) * 100, 2)) + "%"})
+    return json.dumps({"title": "Overall statistical evaluation", "value": value})
+
+
+def parse_result_json(text: str) -> dict[str, float]:
+    """Read a result.json back into {"top1": 79.43, ...} (for comparing with a guide run)."""
+    obj = json.loads(text)
+    out = {}
+    for entry in obj["value"]:
+        key = entry["key"]
+        if key.startswith("Top") and key.endswith("accuracy"):
+            out["top" + key[3:].split()[0]] = float(entry["value"].rstrip("%"))
+    return out

@@ -1,0 +1,231 @@
+"""The five stages of a guide, written once. A guide's test module subclasses
+``GuideStages``, names its guide, and supplies the guide's preprocessing recipe written
+independently (``reference_preprocess``); guide-specific checks are extra test methods.
+
+Stages (shared/DESIGN.md): export, compile, preprocess parity, accuracy, throughput.
+Parametrisation (backends, batch sizes) comes from tests/conformance/conftest.py.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from harness import checks
+from harness.chips import card_throughput
+from harness.export import read_interface, torch_outputs
+
+
+def stage(name: str, *marks):
+    """Tag a test with its stage (for the summary table and the records)."""
+    def wrap(fn):
+        fn.stage = name
+        for m in marks:
+            fn = m(fn)
+        return fn
+    return wrap
+
+
+def seeded_feeds(guide, batch_size: int, seed: int = 1234) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {s.name: rng.standard_normal(s.concrete(batch_size)).astype(s.dtype) for s in guide.inputs}
+
+
+class GuideStages:
+    guide_name: str = ""
+    # Preprocessing parity: maximum |difference| allowed (0.0 = bit-exact).
+    preprocess_atol: float = 0.0
+
+    # -- hooks a guide's test class implements ------------------------------------
+    def reference_preprocess(self, samples, sample_id: str) -> dict[str, np.ndarray]:
+        """The guide's recipe, written independently: {"<set>/<input>": array}."""
+        raise NotImplementedError
+
+    # -- fixtures ------------------------------------------------------------------
+    @pytest.fixture
+    def gs(self, guide_sessions):
+        return guide_sessions(self.guide_name)
+
+    @pytest.fixture
+    def guide(self, gs):
+        return gs.guide
+
+    @pytest.fixture
+    def record(self, record_verdict):
+        def rec(verdict, stage_name, **kw):
+            return record_verdict(verdict, guide=self.guide_name, stage=stage_name, **kw)
+        return rec
+
+    # -- 1. export -------------------------------------------------------------------
+    @stage("export")
+    def test_export(self, gs, guide, record):
+        """ONNX is valid, has the guide's interface, and ORT reproduces PyTorch."""
+        import onnxruntime as ort
+
+        tier = gs.synthetic()
+        bs = 1 if guide.export.dynamic_batch else guide.fast_batch_sizes[0]
+        path = gs.onnx(tier, bs)
+        iface = read_interface(path)
+        expected_in = tuple((t.name, _dims(t, guide, bs)) for t in guide.inputs)
+        expected_out = tuple((t.name, _dims(t, guide, bs)) for t in guide.outputs)
+        v = checks.Verdict("onnx interface", iface.inputs == expected_in and iface.outputs == expected_out
+                           and iface.opset == guide.export.opset,
+                           f"inputs {iface.inputs}, outputs {iface.outputs}, opset {iface.opset}; "
+                           f"guide: {expected_in}, {expected_out}, opset {guide.export.opset}",
+                           value={"inputs": iface.inputs, "outputs": iface.outputs, "opset": iface.opset},
+                           reference={"inputs": expected_in, "outputs": expected_out, "opset": guide.export.opset})
+        record(v, "export")
+        assert v.passed, str(v)
+        run_bs = 2 if guide.export.dynamic_batch else bs
+        feeds = seeded_feeds(guide, run_bs)
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        got = session.run(guide.output_names(), feeds)
+        want = torch_outputs(gs.model(tier), feeds, guide.input_names())
+        v = checks.arrays_close(f"onnxruntime vs pytorch (bs{run_bs})", got, want,
+                                guide.export.atol, guide.export.rtol, guide.output_names())
+        record(v, "export", batch_size=run_bs, backend="onnxruntime")
+        assert v.passed, str(v)
+
+    # -- 2. compile ------------------------------------------------------------------
+    @stage("compile")
+    def test_compile(self, gs, guide, record, backend_name, batch_size):
+        """The backend's artifact for this batch size matches the reference on one batch.
+
+        Reference: ONNX Runtime (CPU) for other backends, PyTorch for ONNX Runtime itself.
+        """
+        tier = gs.synthetic()
+        model = gs.compiled(backend_name, tier, batch_size)
+        feeds = seeded_feeds(guide, batch_size, seed=batch_size)
+        got = model.run(feeds)
+        if backend_name == "onnxruntime":
+            want, ref_name = torch_outputs(gs.model(tier), feeds, guide.input_names()), "pytorch"
+            atol, rtol = guide.export.atol, guide.export.rtol
+        else:
+            want = gs.compiled("onnxruntime", tier, batch_size).run(feeds)
+            ref_name, atol, rtol = "onnxruntime", guide.atc.atol, guide.atc.rtol
+        v = checks.arrays_close(f"{backend_name} vs {ref_name} (bs{batch_size})", got, want,
+                                atol, rtol, guide.output_names())
+        record(v, "compile", batch_size=batch_size, backend=backend_name, chip=gs.chip(backend_name))
+        assert v.passed, str(v)
+
+    # -- 3. preprocessing parity ------------------------------------------------------
+    @stage("preprocess")
+    def test_preprocess_parity(self, gs, guide, record):
+        """The suite's .bin files equal the guide's recipe, written independently here."""
+        tier = gs.synthetic()
+        samples = gs.dataset(tier)
+        prepared = gs.prepared(tier)
+        assert prepared.sample_ids, "preprocessing produced zero samples"
+        worst, compared, failures = 0.0, 0, []
+        for sid in prepared.sample_ids:
+            expected = self.reference_preprocess(samples, sid)
+            for key, want in expected.items():
+                set_name, input_name = key.split("/")
+                spec = next(s for s in guide.inputs if s.name == input_name)
+                path = prepared.input_sets[set_name][input_name] / f"{sid}.bin"
+                got = np.fromfile(path, dtype=spec.dtype)
+                want = np.asarray(want, dtype=spec.dtype).reshape(-1)
+                if got.size != want.size:
+                    failures.append(f"{path}: {got.size} values, recipe gives {want.size}")
+                    continue
+                diff = float(np.max(np.abs(got.astype(np.float64) - want))) if got.size else 0.0
+                worst = max(worst, diff)
+                compared += 1
+                if diff > self.preprocess_atol:
+                    failures.append(f"{path}: max |diff| {diff:.3g}")
+        v = checks.Verdict("preprocess parity", not failures and compared > 0,
+                           f"{compared} files compared with the guide's recipe, max |diff| {worst:.3g} "
+                           f"(allowed {self.preprocess_atol:g})" + (f"; {failures[:5]}" if failures else ""),
+                           worst, 0.0, self.preprocess_atol)
+        record(v, "preprocess")
+        assert v.passed, str(v)
+
+    # -- 4. accuracy ------------------------------------------------------------------
+    @stage("accuracy")
+    def test_accuracy_synthetic(self, gs, guide, record, backend_name, batch_size):
+        """Synthetic tier: the backend's metric equals PyTorch's on the same data."""
+        tier = gs.synthetic()
+        n = len(gs.prepared(tier).sample_ids)
+        ours = gs.evaluate(backend_name, tier, batch_size)
+        ref = gs.evaluate("torch", tier, 1)
+        chip = gs.chip(backend_name)
+        count = record(checks.sample_count("samples evaluated", ours.count, n), "accuracy",
+                       batch_size=batch_size, backend=backend_name, chip=chip)
+        assert count.passed, str(count)
+        metric = guide.synthetic_metric
+        v = record(checks.metric_equal(f"{metric} vs pytorch", metric, ours[metric], ref[metric],
+                                       guide.synthetic_atol),
+                   "accuracy", batch_size=batch_size, backend=backend_name, chip=chip,
+                   details={"backend_metrics": ours.values, "pytorch_metrics": ref.values})
+        assert v.passed, str(v)
+        if ref.per_sample:
+            agree = record(checks.per_sample_agreement("per-sample agreement", ours.per_sample,
+                                                       ref.per_sample, self.per_sample_label),
+                           "accuracy", batch_size=batch_size, backend=backend_name, chip=chip)
+            assert agree.passed, str(agree)
+
+    per_sample_label = "per-sample result"
+
+    @stage("accuracy", pytest.mark.dataset, pytest.mark.weights, pytest.mark.slow)
+    def test_accuracy_real(self, gs, guide, record, backend_name, batch_size):
+        """Real tier: the guide's metric on the full dataset meets the published numbers."""
+        tier = gs.real()
+        samples = gs.dataset(tier)
+        self.check_official_counts(samples)
+        report = gs.evaluate(backend_name, tier, batch_size)
+        chip = gs.chip(backend_name)
+        count = record(checks.sample_count("samples evaluated", report.count, len(samples.sample_ids)),
+                       "accuracy", batch_size=batch_size, backend=backend_name, chip=chip)
+        assert count.passed, str(count)
+        failed = []
+        for ref in guide.references:
+            v = record(checks.meets_reference(ref.metric, report[ref.metric], ref), "accuracy",
+                       batch_size=batch_size, backend=backend_name, chip=chip,
+                       details={"all_metrics": report.values})
+            if not v.passed:
+                failed.append(str(v))
+        assert not failed, "\n".join(failed)
+
+    def check_official_counts(self, samples) -> None:
+        """Real data must be the official split (a guide may override)."""
+        expected = sum(self.guide_expected_counts().values())
+        assert len(samples.sample_ids) == expected, (
+            f"{samples.root}: {len(samples.sample_ids)} samples, the official split has {expected}")
+
+    def guide_expected_counts(self):
+        from harness import guides
+
+        return guides.get(self.guide_name).dataset.expected_counts
+
+    # -- 5. throughput ------------------------------------------------------------------
+    @stage("throughput", pytest.mark.perf)
+    def test_throughput(self, gs, guide, record, backend_name, batch_size, perf_lock):
+        """Median throughput after warm-up; judged against the guide's floor for the chip."""
+        model = gs.compiled(backend_name, gs.synthetic(), batch_size)
+        with perf_lock:
+            stats = model.benchmark(warmup=gs.options.perf_warmup, rounds=gs.options.perf_rounds)
+        stats.validate()
+        chip = gs.chip(backend_name)
+        card = card_throughput(chip, stats.median_fps)
+        measured = checks.Verdict("throughput measured", math.isfinite(card), str(stats),
+                                  card, None, None, outcome="recorded", details=stats.summary())
+        record(measured, "throughput", batch_size=batch_size, backend=backend_name, chip=chip)
+        floors = guide.floors_for(chip, batch_size)
+        if not floors:
+            pytest.skip(f"{stats}; recorded. No published floor for chip {chip!r} at bs{batch_size} "
+                        f"in guide {guide.name} (floors exist for: "
+                        f"{sorted({f.chip for f in guide.floors}) or 'none'}), so not judged")
+        failed = []
+        for floor in floors:
+            v = record(checks.throughput_floor(f"throughput floor {floor.chip}", card, floor, stats.median_fps),
+                       "throughput", batch_size=batch_size, backend=backend_name, chip=chip)
+            if not v.passed:
+                failed.append(str(v))
+        assert not failed, "\n".join(failed)
+
+
+def _dims(spec, guide, bs):
+    if guide.export.dynamic_batch:
+        return tuple(guide.export.batch_axis_name if d == "B" else int(d) for d in spec.shape)
+    return spec.concrete(bs)
