@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from harness.errors import StorageError, SuiteError, describe_os_error
 from harness.hashing import json_digest
 
 _MARKER = ".complete.json"
 
 
-class CacheError(RuntimeError):
+class CacheError(SuiteError):
     pass
 
 
@@ -41,9 +42,11 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with _suppress():
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, SuiteError):
+            raise StorageError(exc.errno, describe_os_error(exc, path)) from None
         raise
 
 
@@ -109,26 +112,38 @@ class ArtifactCache:
                 if resumable:
                     work = final.with_name(key + ".partial")
                     work.mkdir(exist_ok=True)
+                    _remove_stale_temporaries(work)  # from a builder killed mid-write
                 else:
                     work = Path(tempfile.mkdtemp(prefix=key + ".tmp-", dir=final.parent))
                 t0 = time.perf_counter()
                 try:
                     meta = build(work) or {}
-                except BaseException:
+                    seconds = time.perf_counter() - t0
+                    meta = {"kind": kind, "key": key, "description": description,
+                            "build_seconds": round(seconds, 3), **meta}
+                    write_text_atomic(work / _MARKER, json.dumps(meta, default=str, indent=1))
+                    os.replace(work, final)
+                except BaseException as exc:
                     if not resumable:
                         shutil.rmtree(work, ignore_errors=True)
+                    if isinstance(exc, OSError) and not isinstance(exc, SuiteError):
+                        where = exc.filename or work
+                        raise StorageError(exc.errno, f"building {kind} artifact {key}: "
+                                                      + describe_os_error(exc, where)) from None
                     raise
-                seconds = time.perf_counter() - t0
-                meta = {"kind": kind, "key": key, "description": description,
-                        "build_seconds": round(seconds, 3), **meta}
-                write_text_atomic(work / _MARKER, json.dumps(meta, default=str, indent=1))
-                os.replace(work, final)
                 return Artifact(final, key, True, seconds, meta)
         except Timeout:
             raise CacheError(
                 f"timed out after {self.lock_timeout:.0f}s waiting for the lock on {final}.lock "
                 "(another process is building it, or crashed holding it: delete the .lock file)"
             ) from None
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete ``.<name>.*.tmp`` files left by a killed writer (we hold the build lock)."""
+    for tmp in folder.rglob(".*.tmp"):
+        with _suppress():
+            tmp.unlink()
 
 
 def _read_meta(path: Path) -> dict:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from harness.hashing import file_digest
+from harness.errors import SuiteError
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(SuiteError):
     """A checkpoint is missing, corrupt, unsafe, or does not fit the model."""
 
 
@@ -45,10 +46,25 @@ def safe_torch_load(path: Path) -> Any:
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"refused to load {path}: it contains pickled objects that are not plain "
-            f"tensors/containers (weights_only=True rejected it): {str(exc).splitlines()[0]}"
+            f"tensors/containers (weights_only=True rejected it; nothing in it was run): "
+            f"{_unpickling_reason(exc)}"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
+
+
+def _unpickling_reason(exc: Exception) -> str:
+    """The part of torch's message that names the refused global (not its advice to
+    re-run with weights_only=False, which is exactly what must not be done)."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in lines:
+        if "GLOBAL" in line or "nsupported" in line:
+            line = re.sub(r"^.*?(WeightsUnpickler error: )", "", line)
+            return re.split(r" was not an allowed| Please use|\. Please", line)[0].strip()
+    return "the weights-only unpickler refused it"
 
 
 def plain_state_dict(path: Path) -> Mapping[str, Any]:
@@ -103,6 +119,9 @@ def load_into(model, path: Path, spec) -> None:
     verify_checksum(path, spec.md5, spec.sha256)
     loader = spec.loader or plain_state_dict
     state = loader(path)
+    fit = getattr(spec, "fit_model", None)
+    if fit is not None:
+        fit(model, state)
     load_strict(model, state, origin=str(path))
 
 

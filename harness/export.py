@@ -14,8 +14,10 @@ from typing import Optional
 
 import numpy as np
 
+from harness.errors import SuiteError
 
-class ExportError(RuntimeError):
+
+class ExportError(SuiteError):
     pass
 
 

@@ -15,10 +15,12 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
+from harness.errors import SuiteError
+
 SampleOutputs = dict  # sample id -> list of output arrays (per-sample shape, no batch axis)
 
 
-class SampleIOError(RuntimeError):
+class SampleIOError(SuiteError):
     pass
 
 

@@ -10,6 +10,12 @@ import math
 import statistics
 from dataclasses import asdict, dataclass, field
 
+from harness.errors import SuiteError
+
+
+class PerfError(SuiteError, ValueError):
+    """A throughput measurement that cannot be judged (zero rounds, invalid latencies)."""
+
 
 @dataclass(frozen=True)
 class PerfStats:
@@ -43,10 +49,12 @@ class PerfStats:
     def validate(self) -> None:
         """No vacuous measurement: zero rounds or non-finite latencies are errors."""
         if self.rounds == 0:
-            raise ValueError(f"throughput run at batch size {self.batch_size} completed zero rounds")
+            raise PerfError(f"throughput run at batch size {self.batch_size} completed zero rounds "
+                            f"({self.source}; --perf-rounds must be at least 1)")
         bad = [t for t in self.latencies_ms if not (math.isfinite(t) and t > 0)]
         if bad:
-            raise ValueError(f"throughput run at batch size {self.batch_size} has invalid latencies {bad[:3]}")
+            raise PerfError(f"throughput run at batch size {self.batch_size} has invalid latencies "
+                            f"{bad[:3]} ({self.source})")
 
     def summary(self) -> dict:
         d = asdict(self)

@@ -56,20 +56,31 @@ def read_labels(label_file: Path) -> dict[str, int]:
     if not label_file.is_file():
         raise DatasetError(f"label file not found: {label_file}")
     labels: dict[str, int] = {}
-    for lineno, line in enumerate(label_file.read_text().splitlines(), start=1):
+    raw = label_file.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{label_file}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 4]!r})"
+                           " - is this the right file?") from None
+    for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         parts = line.strip().split(" ")
-        if len(parts) != 2:
+        if len(parts) != 2 or not parts[0].split(".")[0]:
             raise DatasetError(f"{label_file}:{lineno}: expected '<file name> <label>', got {line!r}")
         name, label = parts
-        try:
-            value = int(label)
-        except ValueError:
-            raise DatasetError(f"{label_file}:{lineno}: label {label!r} is not an integer") from None
+        # ASCII digits only: int() would also take '1_0', '+3' or Arabic-Indic digits,
+        # none of which a real label file holds; better refused than read as a class.
+        if not (label.isascii() and label.isdigit()):
+            raise DatasetError(f"{label_file}:{lineno}: label {label!r} is not an integer")
+        value = int(label)
         if not 0 <= value < 1001:
             raise DatasetError(f"{label_file}:{lineno}: label {value} out of range 0..1000")
-        labels[name.split(".")[0]] = value
+        key = name.split(".")[0]
+        if labels.get(key, value) != value:
+            raise DatasetError(f"{label_file}:{lineno}: {key} labelled {value}, an earlier line "
+                               f"says {labels[key]}")
+        labels[key] = value
     if not labels:
         raise DatasetError(f"{label_file}: no labels")
     return labels

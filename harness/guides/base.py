@@ -77,6 +77,26 @@ class CheckpointSpec:
     url: str = ""
     loader: Optional[Callable[[Path], Mapping[str, Any]]] = None
     note: str = ""
+    # Sizes only the checkpoint knows (e.g. PAMTRI's number of training ids): called with
+    # the freshly built model and the loaded state_dict before strict loading; it may
+    # resize heads to the checkpoint's shapes, never rename or drop keys.
+    fit_model: Optional[Callable[[Any, Mapping[str, Any]], None]] = None
+    # Files the loader also reads from the checkpoint's folder (DG-Net: the appearance
+    # encoder's id_00100000.pt beside gen_00100000.pt): the real tier needs them too, and
+    # they are part of the weights' digest.
+    companion_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuxiliaryFile:
+    """A file besides the checkpoint that a guide's metric needs under ``--weights-root``
+    (e.g. the Inception weights FID uses). Verified by checksum where it is used."""
+
+    file_name: str
+    purpose: str
+    sha256: Optional[str] = None
+    md5: Optional[str] = None
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,46 @@ class ThroughputFloor:
 
 
 @dataclass(frozen=True)
+class AcceptanceRule:
+    """A guide's own cross-chip performance rule (evaluated by ``harness.acceptance``).
+
+    ``chip`` (the chip being measured) must reach ``factor`` x the published throughput of
+    ``versus`` (from this guide's floors). ``at="best"``: each chip's best batch size (the
+    measured best over the batch sizes run vs the published best); ``at=(1, 16)``: at each
+    of those batch sizes. E.g. PAMTRI: "最优batch：310P大于310的1.2；310P大于T4的1.6".
+    A rule only applies when the chip being measured is ``chip``.
+    """
+
+    chip: str
+    versus: str
+    factor: float
+    source: Source
+    at: Any = "best"  # "best" or a tuple of batch sizes
+
+    @property
+    def name(self) -> str:
+        where = "best bs" if self.at == "best" else "bs" + ",".join(str(b) for b in self.at)
+        return f"acceptance {self.chip} >= {self.factor:g} x {self.versus} ({where})"
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """Run-to-run comparison settings for the upgrade gate (``harness.baseline``).
+
+    metric_tolerances: per metric, overrides the reference's tolerance for baseline
+    comparisons (direction and relativeness still come from the reference).
+    throughput_tolerance: a median below baseline x (1 - this) is a regression.
+    noise_limit: spread (relative IQR) above which a side is noisy; None = tolerance / 2.
+    flip_tolerance: share of samples whose per-sample result may change between runs.
+    """
+
+    metric_tolerances: Mapping[str, float] = field(default_factory=dict)
+    throughput_tolerance: float = 0.10
+    noise_limit: Optional[float] = None
+    flip_tolerance: float = 0.01
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """The dataset a guide evaluates on.
 
@@ -209,11 +269,23 @@ class Pipeline:
     evaluate(samples, outputs_by_set: {set name: {sample id: [output arrays]}}) ->
         ``harness.metrics.MetricReport``.
     version: bump when preprocessing changes, so cached bins are rebuilt.
+    evaluate_context: when True, evaluate is also given ``context=EvalContext(...)``
+        (tier, the guide's auxiliary files, a work folder for files it writes).
     """
 
     preprocess: Callable[..., Sequence[str]]
     evaluate: Callable[..., Any]
     version: str = "1"
+    evaluate_context: bool = False
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """What an evaluate function that writes files or needs extra weights is given."""
+
+    tier: str  # "synthetic" or "real"
+    aux_files: Mapping[str, Path]  # AuxiliaryFile.file_name -> path (real tier only)
+    work_dir: Path  # a folder of its own for this backend / batch size / tier
 
 
 @dataclass(frozen=True)
@@ -239,6 +311,11 @@ class Guide:
     departures: tuple[str, ...] = ()  # where the suite departs from the guide, and why
     notes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The guide's cross-chip throughput rules and the upgrade gate's settings (optional).
+    acceptance: tuple[AcceptanceRule, ...] = ()
+    gate: GateSettings = field(default_factory=GateSettings)
+    # Files besides the checkpoint that the real tier needs under --weights-root.
+    real_tier_files: tuple[AuxiliaryFile, ...] = ()
 
     def __post_init__(self):
         def fail(msg: str):
@@ -260,6 +337,11 @@ class Guide:
                 fail(f"floor {f.chip}/bs{f.batch_size} has non-positive fps")
         if not self.references:
             fail("needs at least one accuracy reference")
+        for rule in self.acceptance:
+            if not any(f.chip == rule.versus for f in self.floors):
+                fail(f"acceptance rule {rule.name!r}: no published floors for {rule.versus!r}")
+            if rule.at != "best" and not set(rule.at) <= set(self.batch_sizes):
+                fail(f"acceptance rule {rule.name!r}: batch sizes {rule.at} not run by the guide")
         if self.synthetic_metric and self.synthetic_metric not in {
             r.metric for r in self.references
         } | set(self.extra.get("report_metrics", ())):

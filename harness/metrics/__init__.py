@@ -5,8 +5,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.errors import SuiteError
 
-class MetricError(RuntimeError):
+
+class MetricError(SuiteError):
     """A metric cannot be computed honestly (zero samples, missing outputs, NaN)."""
 
 

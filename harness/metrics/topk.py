@@ -12,6 +12,7 @@ sort where the script's quicksort breaks them arbitrarily.
 from __future__ import annotations
 
 import json
+import re
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -65,11 +66,34 @@ def result_json(n_images: int, n_classes: int, acc: Sequence[float]) -> str:
 
 
 def parse_result_json(text: str) -> dict[str, float]:
-    """Read a result.json back into {"top1": 79.43, ...} (for comparing with a guide run)."""
-    obj = json.loads(text)
+    """Read a result.json back into {"top1": 79.43, ...} (for comparing with a guide run).
+
+    Anything that is not the script's structure is a ``MetricError`` naming what is wrong,
+    never a KeyError deep in here or a number the file does not hold.
+    """
+    try:
+        obj = json.loads(text)
+    except (ValueError, TypeError) as exc:  # JSONDecodeError, bytes that are not UTF-8
+        raise MetricError(f"result.json is not JSON: {exc}") from None
+    entries = obj.get("value") if isinstance(obj, dict) else None
+    if not isinstance(entries, list):
+        raise MetricError("result.json has no 'value' list (not imagenet_acc_eval.py output)")
     out = {}
-    for entry in obj["value"]:
-        key = entry["key"]
-        if key.startswith("Top") and key.endswith("accuracy"):
-            out["top" + key[3:].split()[0]] = float(entry["value"].rstrip("%"))
+    for entry in entries:
+        key = entry.get("key") if isinstance(entry, dict) else None
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise MetricError(f"result.json entry {entry!r} is not {{'key': str, 'value': str}}")
+        found = re.fullmatch(r"Top([0-9]+) accuracy", key)
+        if not found:
+            continue
+        number = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)%", value.strip())
+        if number is None:
+            raise MetricError(f"result.json: {key} is {value!r}, expected a percentage like '79.43%'")
+        name = "top" + str(int(found.group(1)))
+        if name in out:
+            raise MetricError(f"result.json lists {key} twice")
+        out[name] = float(number.group(1))
+    if not out:
+        raise MetricError("result.json holds no 'Top<k> accuracy' entry")
     return out

@@ -52,8 +52,10 @@ class GuideStages:
         return gs.guide
 
     @pytest.fixture
-    def record(self, record_verdict):
+    def record(self, record_verdict, gs):
         def rec(verdict, stage_name, **kw):
+            # Checkpoint and dataset checksums used so far go into the record's environment.
+            kw["env_extra"] = {**gs.provenance(), **(kw.get("env_extra") or {})}
             return record_verdict(verdict, guide=self.guide_name, stage=stage_name, **kw)
         return rec
 
@@ -123,7 +125,7 @@ class GuideStages:
             for key, want in expected.items():
                 set_name, input_name = key.split("/")
                 spec = next(s for s in guide.inputs if s.name == input_name)
-                path = prepared.input_sets[set_name][input_name] / f"{sid}.bin"
+                path = prepared.input_sets[set_name][input_name] / f"{prepared.file_id(set_name, sid)}.bin"
                 got = np.fromfile(path, dtype=spec.dtype)
                 want = np.asarray(want, dtype=spec.dtype).reshape(-1)
                 if got.size != want.size:
@@ -157,15 +159,22 @@ class GuideStages:
         v = record(checks.metric_equal(f"{metric} vs pytorch", metric, ours[metric], ref[metric],
                                        guide.synthetic_atol),
                    "accuracy", batch_size=batch_size, backend=backend_name, chip=chip,
-                   details={"backend_metrics": ours.values, "pytorch_metrics": ref.values})
+                   details={"backend_metrics": ours.values, "pytorch_metrics": ref.values,
+                            "metric": metric, "samples": ours.count, "tier": "synthetic"},
+                   per_sample=ours.per_sample, per_sample_kind=self.per_sample_label)
         assert v.passed, str(v)
         if ref.per_sample:
-            agree = record(checks.per_sample_agreement("per-sample agreement", ours.per_sample,
-                                                       ref.per_sample, self.per_sample_label),
+            agree = record(self.per_sample_verdict(backend_name, ours.per_sample, ref.per_sample),
                            "accuracy", batch_size=batch_size, backend=backend_name, chip=chip)
             assert agree.passed, str(agree)
 
     per_sample_label = "per-sample result"
+
+    def per_sample_verdict(self, backend_name: str, actual: dict, expected: dict) -> checks.Verdict:
+        """Backend vs PyTorch per sample; exact equality unless a guide compares numbers
+        within a tolerance (e.g. decoded keypoint coordinates)."""
+        return checks.per_sample_agreement("per-sample agreement", actual, expected,
+                                           self.per_sample_label)
 
     @stage("accuracy", pytest.mark.dataset, pytest.mark.weights, pytest.mark.slow)
     def test_accuracy_real(self, gs, guide, record, backend_name, batch_size):
@@ -179,10 +188,14 @@ class GuideStages:
                        "accuracy", batch_size=batch_size, backend=backend_name, chip=chip)
         assert count.passed, str(count)
         failed = []
-        for ref in guide.references:
+        for i, ref in enumerate(guide.references):
+            # Per-sample results ride on the first metric's record (the gate's flip check).
             v = record(checks.meets_reference(ref.metric, report[ref.metric], ref), "accuracy",
                        batch_size=batch_size, backend=backend_name, chip=chip,
-                       details={"all_metrics": report.values})
+                       details={"all_metrics": report.values, "metric": ref.metric,
+                                "samples": report.count, "tier": "real"},
+                       per_sample=report.per_sample if i == 0 else None,
+                       per_sample_kind=self.per_sample_label)
             if not v.passed:
                 failed.append(str(v))
         assert not failed, "\n".join(failed)
@@ -202,15 +215,15 @@ class GuideStages:
     @stage("throughput", pytest.mark.perf)
     def test_throughput(self, gs, guide, record, backend_name, batch_size, perf_lock):
         """Median throughput after warm-up; judged against the guide's floor for the chip."""
-        model = gs.compiled(backend_name, gs.synthetic(), batch_size)
-        with perf_lock:
-            stats = model.benchmark(warmup=gs.options.perf_warmup, rounds=gs.options.perf_rounds)
-        stats.validate()
+        stats = gs.throughput(backend_name, gs.synthetic(), batch_size, perf_lock)
         chip = gs.chip(backend_name)
         card = card_throughput(chip, stats.median_fps)
         measured = checks.Verdict("throughput measured", math.isfinite(card), str(stats),
                                   card, None, None, outcome="recorded", details=stats.summary())
         record(measured, "throughput", batch_size=batch_size, backend=backend_name, chip=chip)
+        audit = record(throughput_audit(gs, backend_name, batch_size), "throughput",
+                       batch_size=batch_size, backend=backend_name, chip=chip)
+        assert audit.passed, str(audit)
         floors = guide.floors_for(chip, batch_size)
         if not floors:
             pytest.skip(f"{stats}; recorded. No published floor for chip {chip!r} at bs{batch_size} "
@@ -223,6 +236,51 @@ class GuideStages:
             if not v.passed:
                 failed.append(str(v))
         assert not failed, "\n".join(failed)
+
+    @stage("throughput", pytest.mark.perf)
+    def test_throughput_acceptance(self, gs, guide, record, backend_name, perf_lock):
+        """The guide's own cross-chip rules (e.g. 310P >= 1.2 x 310 at the best batch size),
+        over this run's batch sizes; only where the chip measured is the rule's chip."""
+        from harness import acceptance
+
+        chip = gs.chip(backend_name)
+        if not acceptance.applicable(guide, chip):
+            pytest.skip(f"guide {guide.name} states no acceptance rule for chip {chip!r} (rules: "
+                        f"{[r.name for r in guide.acceptance] or 'none'}), so none is judged")
+        sizes = gs.options.batch_sizes_for(guide)
+        card = {bs: card_throughput(chip, gs.throughput(backend_name, gs.synthetic(), bs, perf_lock).median_fps)
+                for bs in sizes}
+        verdicts = [record(v, "throughput", backend=backend_name, chip=chip)
+                    for v in acceptance.evaluate(guide, chip, card)]
+        failed = [str(v) for v in verdicts if v.outcome == "fail"]
+        assert not failed, "\n".join(failed)
+        unsure = [str(v) for v in verdicts if v.outcome == "inconclusive"]
+        if unsure:
+            pytest.skip("INCONCLUSIVE: " + "; ".join(unsure))
+
+
+def throughput_audit(gs, backend_name: str, batch_size: int) -> checks.Verdict:
+    """MLPerf-style audit (TEST01): the model measured for throughput, fed the first batch
+    of real (prepared) samples after its timed rounds, reproduces the accuracy run's outputs
+    for those samples (``GuideSession.outputs``, memoised). Same artifact, same batch
+    composition, so only a tiny numerical tolerance is allowed."""
+    from harness.io import batches, split_outputs
+
+    tier, guide = gs.synthetic(), gs.guide
+    model = gs.compiled(backend_name, tier, batch_size)
+    prepared = gs.prepared(tier)
+    set_name = next(iter(prepared.input_sets))
+    ids = list(prepared.ids_of(set_name))[:batch_size]
+    batch = next(batches(prepared.input_sets[set_name], guide.inputs, batch_size, ids))
+    got = split_outputs(batch, model.run(batch.feeds), guide.outputs)
+    want = gs.outputs(backend_name, tier, batch_size)[set_name]
+    flat_got = [a for sid in ids for a in got[sid]]
+    flat_want = [a for sid in ids for a in want[sid]]
+    labels = [f"{sid}:{name}" for sid in ids for name in guide.output_names()]
+    v = checks.arrays_close(f"throughput audit ({len(ids)} samples)", flat_got, flat_want,
+                            1e-6, 1e-5, labels)
+    v.message = f"samples {ids} run after the timed rounds vs the accuracy run: {v.message}"
+    return v
 
 
 def _dims(spec, guide, bs):

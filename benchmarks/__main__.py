@@ -1,0 +1,52 @@
+"""``python -m benchmarks``: every speed benchmark of issue 8, one table of ratios.
+
+    python -m benchmarks                      # everything (about 10 minutes on 2 cores)
+    python -m benchmarks --only preprocess,reid,overhead
+    python -m benchmarks --quick              # smaller sizes, no suite run (about 2 minutes)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from benchmarks import bench_harness_overhead, bench_preprocess, bench_reid_eval, bench_suite_time
+from benchmarks.common import conditions, markdown, table
+
+PARTS = ("preprocess", "reid", "overhead", "suite")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}")
+    ap.add_argument("--quick", action="store_true", help="300 images, VeRi only, no suite run")
+    ap.add_argument("--images", type=int, default=2000, help="images per preprocessing dataset")
+    ap.add_argument("--work", type=Path, default=Path(".cache/bench"), help="scratch folder")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown too")
+    args = ap.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        ap.error(f"unknown parts {unknown}; choose from {PARTS}")
+    if args.quick and "suite" in parts:
+        parts.remove("suite")
+    print(f"conditions: {conditions()}", flush=True)
+    rows = []
+    if "preprocess" in parts:
+        rows += bench_preprocess.run(300 if args.quick else args.images, args.work)
+    if "reid" in parts:
+        rows += bench_reid_eval.run(("VeRi",) if args.quick else ("VeRi", "DukeMTMC-reID"))
+    if "overhead" in parts:
+        rows += bench_harness_overhead.run(rounds=6 if args.quick else 12)
+    if "suite" in parts:
+        rows += bench_suite_time.run()
+    print(table(rows))
+    if args.markdown:
+        print("\n" + markdown(rows))
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Preprocessing throughput: each guide's pipeline (workers = ``auto``) against its script
+restated as a one-process loop (benchmarks/baselines.py), on the same generated images at
+realistic sizes; outputs compared byte for byte; then a cached re-run through
+``GuideSession.prepared`` (dataset fingerprint, cache lookup, completeness check).
+
+    python -m benchmarks.bench_preprocess [--n 2000]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from benchmarks import baselines, data
+from benchmarks.common import Row, cores, table, timed
+
+
+@dataclass(frozen=True)
+class Case:
+    guide: str
+    make: Callable[[Path, int], Path]  # (root, n) -> the folder guide.dataset.open takes
+    baseline: Callable[[object, Path], None]  # (samples, out dir) -> the script's bins
+    unit: str = "img"
+
+
+def _dpn131_baseline(samples, out: Path) -> None:
+    baselines.dpn131_script([samples.images[s] for s in samples.sample_ids], out)
+
+
+def _splits(samples) -> dict:
+    return {s: (list(samples.split(s).file_ids), list(samples.split(s).paths))
+            for s in ("query", "gallery")}
+
+
+def _guide_synthetic(name: str):
+    """The guide's own generator (its crop sizes are the real datasets' range)."""
+    def make(root: Path, n: int) -> Path:
+        from harness import guides
+
+        if not root.is_dir():
+            guides.get(name).dataset.make_synthetic(root, n, 0)
+        return root
+    return make
+
+
+CASES = [
+    Case("dpn131", data.make_imagenet_val, _dpn131_baseline),
+    Case("pamtri", _guide_synthetic("pamtri"),
+         lambda samples, out: baselines.pamtri_script(_splits(samples), out)),
+    Case("centroids_reid", _guide_synthetic("centroids_reid"),
+         lambda samples, out: baselines.centroids_script(_splits(samples), out)),
+]
+
+
+def _fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _bins(folder: Path) -> dict[str, Path]:
+    return {p.name: p for p in folder.rglob("*.bin")}
+
+
+def _same_bytes(a: dict[str, Path], b: dict[str, Path]) -> tuple[int, list[str]]:
+    differ = [n for n in sorted(a) if n not in b or a[n].read_bytes() != b[n].read_bytes()]
+    return len(a), differ + sorted(set(b) - set(a))
+
+
+def _warm(samples) -> None:
+    """Read every image once so both runs start with the same (warm) page cache."""
+    paths = list(getattr(samples, "images", {}).values())
+    if hasattr(samples, "split"):
+        paths = [p for ids, ps in _splits(samples).values() for p in ps]
+    for p in paths:
+        Path(p).read_bytes()
+
+
+def bench_case(case: Case, n: int, work: Path) -> list[Row]:
+    from harness import guides
+    from harness.cache import ArtifactCache
+    from harness.preprocess.store import WORKERS_AUTO
+    from fixtures.artifacts import GuideSession, Tier
+
+    guide = guides.get(case.guide)
+    root = case.make(work / case.guide / "data", n)
+    samples = guide.dataset.open(root)
+    _warm(samples)
+    count = len(samples.sample_ids)
+
+    # Imports (torch/torchvision take seconds) and first-call set-up are paid before timing.
+    import cv2, torch, torchvision.transforms  # noqa: F401,E401
+    # One image at a time: torch's intra-op threads only add contention (same for both).
+    torch.set_num_threads(1)
+    base_out = _fresh(work / case.guide / "baseline")
+    t_base, _ = timed(lambda: case.baseline(samples, base_out))
+    suite_out = _fresh(work / case.guide / "suite")
+    t_suite, _ = timed(lambda: guide.pipeline.preprocess(samples, suite_out, workers=WORKERS_AUTO))
+    compared, differ = _same_bytes(_bins(base_out), _bins(suite_out))
+    inproc_out = _fresh(work / case.guide / "suite-1proc")
+    t_one, _ = timed(lambda: guide.pipeline.preprocess(samples, inproc_out, workers=0))
+    rows = [Row(f"preprocess {case.guide} ({count} {case.unit})",
+                f"{count / t_base:.0f} {case.unit}/s", f"{count / t_suite:.0f} {case.unit}/s",
+                t_base / t_suite, ">= 4x", t_base / t_suite >= 4.0,
+                f"{compared} files compared with the script's: "
+                + ("all byte-identical" if not differ else f"{len(differ)} DIFFER, e.g. {differ[:3]}")
+                + f"; suite in one process {count / t_one:.0f} {case.unit}/s "
+                  f"({t_base / t_one:.2f}x), workers auto = {cores()} on this machine",
+                extra={"baseline_s": t_base, "suite_s": t_suite, "suite_one_process_s": t_one,
+                       "identical": not differ})]
+
+    # Cached re-run: a first GuideSession builds the bins into an empty cache; a second one
+    # (a new test session) finds them by the dataset fingerprint.
+    cache = ArtifactCache(_fresh(work / case.guide / "cache"))
+    options = types.SimpleNamespace(workers=WORKERS_AUTO, synthetic_size=None)
+    tier = Tier("real", None, root)
+    t_first, _ = timed(lambda: GuideSession(guide, options, cache).prepared(tier))
+    t_cached = min(timed(lambda: GuideSession(guide, options, cache).prepared(tier))[0] for _ in range(3))
+    rows.append(Row(f"cached re-run {case.guide} ({count} {case.unit})",
+                    f"{t_first:.2f} s (first run)", f"{t_cached * 1000:.0f} ms",
+                    t_first / t_cached, ">= 50x", t_first / t_cached >= 50.0,
+                    "new GuideSession: dataset open + fingerprint + cache lookup + completeness check",
+                    extra={"first_s": t_first, "cached_s": t_cached}))
+    for sub in ("baseline", "suite", "suite-1proc", "cache"):
+        shutil.rmtree(work / case.guide / sub, ignore_errors=True)
+    return rows
+
+
+def dpn131_floor(n: int = 200, seed: int = 1) -> str:
+    """Where the time goes in one process: decode + resize (PIL, which bit-exactness forbids
+    replacing) against the rest; and whether reduced-size JPEG decoding (``draft``) would
+    keep the bins identical."""
+    import tempfile
+    import time
+
+    from PIL import Image
+
+    from harness.preprocess.imagenet import DPN131, preprocess_image, resize_shorter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = data.make_imagenet_val(Path(tmp), n, seed)
+        paths = sorted((root / "val").iterdir())
+        t0 = time.perf_counter()
+        for p in paths:
+            with Image.open(p) as im:
+                resize_shorter(im.convert("RGB"), 256)
+        t_floor = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for p in paths:
+            preprocess_image(p)
+        t_all = time.perf_counter() - t0
+        big = [p for p in paths if min(Image.open(p).size) >= 2 * DPN131.resize]
+        changed = 0
+        for p in big:
+            with Image.open(p) as im:
+                im.draft("RGB", (im.size[0] // 2, im.size[1] // 2))
+                fast = resize_shorter(im.convert("RGB"), 256)
+            with Image.open(p) as im:
+                full = resize_shorter(im.convert("RGB"), 256)
+            changed += not np.array_equal(np.asarray(fast), np.asarray(full))
+    return (f"PIL decode+resize is {t_floor / t_all:.0%} of the suite's per-image time "
+            f"({1000 * t_floor / n:.2f} of {1000 * t_all / n:.2f} ms); draft (reduced-size) "
+            f"decoding changed the pixels of {changed}/{len(big)} images large enough for it, "
+            "so it is not used (the guide's parity is bit-exact)")
+
+
+def run(n: int, work: Path) -> list[Row]:
+    from harness import guides
+
+    known = set(guides.names()) if hasattr(guides, "names") else None
+    rows: list[Row] = []
+    for case in CASES:
+        if known is not None and case.guide not in known:
+            continue
+        rows += bench_case(case, n, work)
+        if case.guide == "dpn131":
+            rows[-2].notes += "; " + dpn131_floor()
+    return rows
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=2000, help="images per dataset")
+    ap.add_argument("--work", type=Path, default=Path(".cache/bench"), help="scratch folder")
+    args = ap.parse_args(argv)
+    print(table(run(args.n, args.work)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""The Ascend backend: ``atc`` compiles the guide's ONNX per batch size for the chip's
+``--soc_version``, ``ais_bench`` runs it (accuracy over whole folders of ``.bin`` files,
+throughput by pure inference with ``--loop``), results in the same records as every
+backend. The tool layer is ``harness.ascend``; facts: shared/reference/ascend_tools.md.
+
+Compiled models are cached (``options.extra["cache"]``, an ``ArtifactCache``) by the
+digest of the ONNX, the atc flags and files, the soc and the toolkit version, so xdist
+workers compile each once under the cache's file lock.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+
+from harness.ascend import cann, npu_smi
+from harness.ascend.ais_bench import AisBenchRun, read_sample_outputs, run_ais_bench
+from harness.ascend.ais_bench_summary import AisBenchOutputError, error_lines, parse_files_per_batch
+from harness.ascend.atc import AtcCompile, find_om, run_atc
+from harness.ascend.devices import VISIBLE_ENV, runtime_device_id
+from harness.ascend.errors import AisBenchError, ToolError
+from harness.backends.base import Availability, Backend, BackendError, CompiledModel, CompileOptions
+from harness.hashing import file_digest
+from harness.io import SampleIOError, check_outputs, list_bins
+from harness.perf import PerfStats
+
+PERF_SOURCE = "ais_bench NPU_compute_time"
+_DIGESTS: dict = {}
+
+
+def _onnx_digest(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = file_digest(path)
+    return _DIGESTS[key]
+
+
+class AscendModel(CompiledModel):
+    backend = "ascend"
+
+    def __init__(self, guide, batch_size: int, path: Path, backend: "AscendBackend",
+                 options: CompileOptions, work_dir: Path):
+        super().__init__(guide, batch_size, path)
+        self._backend = backend
+        self.options = options
+        self.work_dir = Path(work_dir)
+        self.physical_device = options.device_id
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _env(self) -> dict[str, str]:
+        env = dict(self._backend.install().env)
+        if VISIBLE_ENV in os.environ:  # set per xdist worker after discovery may have run
+            env[VISIBLE_ENV] = os.environ[VISIBLE_ENV]
+        return env
+
+    def _device(self, env) -> int:
+        try:
+            return runtime_device_id(self.physical_device, env)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+
+    def _scratch(self, tag: str) -> Path:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"{self.path.stem}.{tag}.", dir=self.work_dir))
+
+    def _run(self, spec: AisBenchRun, env):
+        return run_ais_bench(spec, env=env, timeout_s=self.options.timeout_s,
+                             python=self._backend.install().python)
+
+    # -- one batch -----------------------------------------------------------------------------
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """One batch: each input written as one file holding the whole batch (ais_bench then
+        takes one file per batch), outputs read back with their exact byte size checked."""
+        scratch = self._scratch("run")
+        files = []
+        for spec in self.guide.inputs:
+            arr = np.ascontiguousarray(feeds[spec.name], dtype=spec.dtype)
+            if tuple(arr.shape) != spec.concrete(self.batch_size):
+                raise ValueError(f"input {spec.name!r} has shape {tuple(arr.shape)}, om compiled for "
+                                 f"{spec.concrete(self.batch_size)}")
+            folder = scratch / "in" / spec.name
+            folder.mkdir(parents=True)
+            arr.tofile(folder / "batch.bin")
+            files.append(folder / "batch.bin")
+        env = self._env()
+        spec = AisBenchRun(model=self.path, inputs=tuple(files), output=scratch, output_dirname="out",
+                           outfmt="BIN", device=self._device(env))
+        result = self._run(spec, env)
+        outputs = []
+        for k, out in enumerate(self.guide.outputs):
+            path = result.result_dir / f"batch_{k}.bin"
+            shape = out.concrete(self.batch_size)
+            expected = int(np.prod(shape)) * np.dtype(out.dtype).itemsize
+            size = path.stat().st_size if path.is_file() else None
+            if size != expected:
+                raise AisBenchError(spec.args(self._backend.install().python),
+                                    f"{path}: " + ("missing" if size is None else f"{size} bytes, expected "
+                                                   f"{expected} ({out.dtype} {shape})"), 0,
+                                    error_lines(result.run.output))
+            outputs.append(np.fromfile(path, dtype=out.dtype).reshape(shape))
+        shutil.rmtree(scratch, ignore_errors=True)
+        return outputs
+
+    # -- a whole dataset -------------------------------------------------------------------------
+    def run_samples(self, input_dirs: Mapping[str, Path], sample_ids: Sequence[str],
+                    work_dir: Optional[Path] = None, progress=None):
+        """ONE ais_bench accuracy run over the input folders (several inputs comma-separated,
+        in model input order), then ``<stem>_<k>.bin`` mapped back to sample ids."""
+        ids = list(sample_ids)
+        if not ids:
+            raise SampleIOError("zero samples to run")
+        scratch = self._scratch("samples")
+        dirs = [self._selection(Path(input_dirs[s.name]), ids, scratch / "selected" / s.name)
+                for s in self.guide.inputs]
+        env = self._env()
+        spec = AisBenchRun(model=self.path, inputs=tuple(dirs), output=scratch, output_dirname="out",
+                           outfmt="BIN", device=self._device(env))
+        cmd = spec.args(self._backend.install().python)
+        result = self._run(spec, env)
+        what = f"ascend bs{self.batch_size}"
+        try:
+            outputs = read_sample_outputs(result.result_dir, {sid: f"{sid}.bin" for sid in ids},
+                                          self.guide.outputs)
+            self._check_batching(result, len(ids))
+        except AisBenchOutputError as exc:
+            raise AisBenchError(cmd, str(exc), 0, error_lines(result.run.output)) from None
+        check_outputs(outputs, ids, what=what)
+        if progress is not None:
+            progress(len(ids))
+        shutil.rmtree(scratch, ignore_errors=True)
+        return outputs
+
+    def _selection(self, folder: Path, ids: list[str], alt: Path) -> Path:
+        """The folder itself when it holds exactly these samples, else a folder of links."""
+        present = {p.stem for p in list_bins(folder)}
+        missing = [s for s in ids if s not in present]
+        if missing:
+            raise SampleIOError(f"{folder}: no input file for samples {missing[:5]}")
+        if present == set(ids):
+            return folder
+        alt.mkdir(parents=True)
+        for sid in ids:
+            os.symlink(folder / f"{sid}.bin", alt / f"{sid}.bin")
+        return alt
+
+    def _check_batching(self, result, n: int) -> None:
+        """ais_bench grouped the files as the om's batch (reference 3.3) and ran every batch."""
+        fpb = parse_files_per_batch(result.run.stdout)
+        runs = math.ceil(n / self.batch_size)
+        if fpb is not None and (fpb.files_per_batch != self.batch_size or fpb.runcount != runs):
+            raise AisBenchOutputError(f"ais_bench grouped {fpb.files_per_batch} files per batch in "
+                                      f"{fpb.runcount} runs; expected {self.batch_size} per batch in {runs}")
+        s = result.summary
+        if s is not None and s.filesinfo and len(s.filesinfo) != n:
+            raise AisBenchOutputError(f"ais_bench summary lists {len(s.filesinfo)} samples, {n} were given")
+
+    # -- throughput ------------------------------------------------------------------------------
+    def benchmark(self, warmup: int = 2, rounds: int = 10, seed: int = 0) -> PerfStats:
+        """Pure inference (``--loop rounds --warmup_count warmup``) after an idle check;
+        per-round NPU_compute_time from the summary JSON, else the printed mean."""
+        env = self._env()
+        smi = self._backend.install().npu_smi or "npu-smi"
+        device = npu_smi.require_idle(self.physical_device, env=env, program=smi,
+                                      attempts=int(self.options.extra.get("idle_attempts", 3)))
+        scratch = self._scratch("perf")
+        spec = AisBenchRun(model=self.path, output=scratch, output_dirname="perf", loop=rounds,
+                           warmup_count=warmup, batchsize=self.batch_size, device=self._device(env))
+        result = self._run(spec, env)
+        npu = result.performance.npu_compute_time
+        extra = {"ais_bench_throughput": result.performance.throughput, "npu_compute_time_mean_ms": npu.mean,
+                 "device": self.physical_device, "chip": device.soc_version,
+                 "command": " ".join(spec.args(self._backend.install().python))}
+        times = result.summary.npu_compute_time_list if result.summary else ()
+        if times:
+            if len(times) != rounds:
+                raise AisBenchError(spec.args(self._backend.install().python),
+                                    f"summary has {len(times)} NPU_compute_time entries for --loop {rounds}", 0)
+            latencies = tuple(times)
+        else:
+            extra["note"] = "no per-round list in the summary; one value: the printed mean"
+            latencies = (npu.mean,)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return PerfStats(self.batch_size, latencies, warmup, PERF_SOURCE, extra)
+
+
+class AscendBackend(Backend):
+    name = "ascend"
+    marker = "npu"
+    description = "CANN atc + ais_bench on an Ascend NPU"
+
+    def __init__(self, environ: Optional[Mapping[str, str]] = None):
+        self._environ = environ
+        self._install: Optional[cann.CannInstall] = None
+        self._smi = None
+        self._smi_error = ""
+
+    def install(self) -> cann.CannInstall:
+        if self._install is None:
+            self._install = cann.discover(self._environ)
+        return self._install
+
+    def devices(self) -> Optional[npu_smi.NpuSmiInfo]:
+        """``npu-smi info`` (read once); None with ``_smi_error`` saying why."""
+        if self._smi is None and not self._smi_error:
+            inst = self.install()
+            if inst.npu_smi is None:
+                self._smi_error = "no `npu-smi` on PATH or in /usr/local/sbin (install the Ascend driver)"
+            else:
+                try:
+                    self._smi = npu_smi.query(inst.env, program=inst.npu_smi)
+                except ToolError as exc:
+                    self._smi_error = f"`npu-smi info` lists no usable device: {exc.cause}"
+        return self._smi
+
+    def availability(self) -> Availability:
+        missing = self.install().missing()
+        if self.devices() is None:
+            missing.append(self._smi_error)
+        return Availability(not missing, "; ".join(missing))
+
+    def versions(self) -> dict[str, str]:
+        inst = self.install()
+        smi = self.devices()
+        return {"cann": inst.version or "unknown", "cann_version_file": inst.version_source,
+                "driver": inst.driver or (smi.driver_version if smi else None) or "unknown",
+                "ais_bench": inst.ais_bench_detail}
+
+    def chip(self, options: CompileOptions) -> str:
+        if options.soc_version:
+            return options.soc_version
+        smi = self.devices()
+        if smi is None:
+            raise BackendError(f"cannot tell the soc version: {self._smi_error}; pass --soc-version")
+        try:
+            return smi.device(options.device_id).soc_version
+        except KeyError as exc:
+            raise BackendError(str(exc.args[0])) from None
+
+    def cache_identity(self, options: CompileOptions) -> dict:
+        return {"backend": self.name, "cann": self.install().version, "soc": self.chip(options)}
+
+    def atc_compile(self, guide, onnx_path: Path, batch_size: int, folder: Path, soc: str) -> AtcCompile:
+        """The guide's atc command for one batch size; its config files written into ``folder``."""
+        s = guide.atc
+        fusion = keep = None
+        if s.fusion_switch is not None:
+            fusion = folder / "fusion_switch.cfg"
+            fusion.write_text(s.fusion_switch)
+        if s.keep_dtype is not None:
+            keep = folder / "keep_dtype.cfg"
+            keep.write_text(s.keep_dtype)
+        return AtcCompile(model=Path(onnx_path), output=folder / f"{guide.name}_bs{batch_size}",
+                          soc_version=soc,
+                          input_shapes=tuple((t.name, t.concrete(batch_size)) for t in guide.inputs),
+                          input_format=s.input_format, log=s.log, fusion_switch_file=fusion,
+                          keep_dtype=keep, precision_mode=s.precision_mode, extra=tuple(s.extra))
+
+    def compile(self, guide, onnx_path: Path, batch_size: int, work_dir: Path,
+                options: CompileOptions, model=None) -> AscendModel:
+        inst = self.install()
+        soc = self.chip(options)
+        onnx_path = Path(onnx_path).resolve()
+        atc_prog = inst.atc or "atc"
+
+        def build(folder: Path) -> dict:
+            spec = self.atc_compile(guide, onnx_path, batch_size, folder, soc)
+            result = run_atc(spec, env=inst.env, timeout_s=options.timeout_s, cwd=folder, atc=atc_prog)
+            (folder / "atc.log").write_text(result.run.output)
+            return {"om": result.om.name, "atc_args": spec.args(atc_prog)[1:],
+                    "warnings": [d.code for d in result.outcome.warnings]}
+
+        cache = options.extra.get("cache")
+        if cache is None:
+            folder = Path(work_dir) / f"{guide.name}_bs{batch_size}"
+            folder.mkdir(parents=True, exist_ok=True)
+            om = folder / build(folder)["om"]
+        else:
+            probe = self.atc_compile(guide, onnx_path, batch_size, Path(tempfile.mkdtemp()), soc)
+            description = {"onnx": _onnx_digest(onnx_path), "atc": probe.identity(), "soc": soc,
+                           "cann": inst.version, "batch_size": batch_size, "guide": guide.name}
+            shutil.rmtree(probe.output.parent, ignore_errors=True)
+            art = cache.get_or_build("om", description, build)
+            om = art.path / art.meta.get("om", "")
+            if not om.is_file():
+                om = find_om(art.path / f"{guide.name}_bs{batch_size}")
+            if om is None or not om.is_file():
+                raise BackendError(f"cached compile {art.path} holds no .om; delete the folder to rebuild")
+        return AscendModel(guide, batch_size, om, self, options, Path(work_dir) / "ais_bench")

@@ -1,0 +1,218 @@
+"""TransPose guide: COCO person sample list, box/affine maths, heatmap decoding, OKS-NMS and
+pycocotools AP, checked against worked examples (shared/reference/models_pose_cls.md A.4-A.7)
+and a known answer (ideal heatmaps at the ground truth give AP = 1)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.datasets import coco_keypoints as ck
+from harness.metrics import MetricError
+from harness.metrics import coco_keypoints as metric
+from harness.metrics.heatmap_decode import dark_decode, flip_back, max_preds, to_image
+from harness.preprocess import transpose as prep
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    root = tmp_path_factory.mktemp("coco") / "coco"
+    ck.make_synthetic(root, 6, 0)
+    return ck.open_val(root)
+
+
+# -- boxes and affine maps ---------------------------------------------------------------
+def test_box_to_center_scale_worked_example():
+    center, scale = prep.box_to_center_scale(100, 50, 60, 200)
+    assert center.dtype == scale.dtype == np.float32
+    np.testing.assert_array_equal(center, [129.5, 149.5])
+    np.testing.assert_array_equal(scale, [0.9375, 1.25])
+
+
+def test_wide_box_grows_in_height():
+    _, scale = prep.box_to_center_scale(0, 0, 200, 100)  # w > 0.75 h: h = w / 0.75
+    np.testing.assert_allclose(scale, [1.25, 200 / 0.75 / 200 * 1.25], rtol=1e-6)
+
+
+def test_crop_affine_worked_example():
+    center, scale = prep.box_to_center_scale(100, 50, 60, 200)
+    m = prep.affine_matrix(center, scale, prep.IMAGE_SIZE)
+    np.testing.assert_allclose(m, [[1.024129, 0, -37.1247], [0, 1.024129, -25.6072]], atol=1e-4)
+    # the box centre lands on the crop centre ((192-1)/2, (256-1)/2)
+    np.testing.assert_allclose(m @ [129.5, 149.5, 1.0], [95.5, 127.5], atol=1e-4)
+
+
+def test_heatmap_to_image_worked_example():
+    center, scale = prep.box_to_center_scale(100, 50, 60, 200)
+    coords = np.array([[0, 0], [10, 20], [47, 63]], dtype=np.float32)
+    got = to_image(coords, center, scale)
+    want = np.stack([3.968085 * coords[:, 0] + 36.25, 3.968085 * coords[:, 1] + 24.5053], axis=1)
+    np.testing.assert_allclose(got, want, atol=2e-4)
+
+
+@pytest.mark.parametrize("bbox, expected", [
+    ((10.5, 20.0, 30.0, 40.0), (10.5, 20.0, 30.0, 40.0)),
+    ((-10.0, 5.0, 50.0, 60.0), (0.0, 5.0, 50.0, 60.0)),    # x2 comes from the clamped x1
+    ((90.0, 40.0, 30.0, 80.0), (90.0, 40.0, 10.0, 60.0)),  # clamped at W-1 / H-1
+    ((120.0, 5.0, 10.0, 10.0), None),                      # entirely right of the image
+])
+def test_box_sanitising(bbox, expected):
+    assert ck.sanitize_box(bbox, 100, 100) == expected
+
+
+# -- the sample list ----------------------------------------------------------------------
+def test_sample_list_order_and_filters(synthetic):
+    coco = synthetic.coco()
+    image_order = [s.image_id for s in synthetic.samples.values()]
+    # json image order (785 before 139), not sorted ids; image 1000 has no usable person
+    assert list(dict.fromkeys(image_order)) == [785, 139, 632, 285]
+    assert synthetic.sample_ids == ["%012d" % i for i in range(len(synthetic.sample_ids))]
+    kept = {s.annotation_id for s in synthetic.samples.values()}
+    for ann in coco.dataset["annotations"]:
+        dropped = (ann["iscrowd"] or max(ann["keypoints"]) == 0 or ann["area"] <= 0
+                   or ann["bbox"][0] >= coco.imgs[ann["image_id"]]["width"])
+        assert (ann["id"] in kept) == (not dropped), ann
+    assert len(synthetic) == 7 and synthetic.num_images == 5
+    over = [s for s in synthetic.samples.values()
+            if sum(coco.anns[s.annotation_id]["bbox"][0::2]) > coco.imgs[s.image_id]["width"]]
+    assert len(over) == 1  # the person running over the border is kept, its box cut at W-1/H-1
+    x, y, w, h = over[0].clean_box
+    img = coco.imgs[over[0].image_id]
+    assert (x + w - 1, y + h - 1) == pytest.approx((img["width"] - 1, img["height"] - 1))
+    assert all(s.image_path.name == "%012d.jpg" % s.image_id for s in synthetic.samples.values())
+
+
+def test_synthetic_images_exercise_exif_and_grayscale(synthetic):
+    import cv2
+
+    coco = synthetic.coco()
+    path = synthetic.image_dir / "000000000632.jpg"  # EXIF orientation 6
+    info = coco.imgs[632]
+    assert prep.read_rgb(path).shape == (info["height"], info["width"], 3)
+    assert cv2.imread(str(path), cv2.IMREAD_COLOR).shape[:2] == (info["width"], info["height"])
+    gray = prep.read_rgb(synthetic.image_dir / "000000000139.jpg")
+    assert gray.shape[2] == 3 and np.array_equal(gray[..., 0], gray[..., 2])
+
+
+def test_preprocess_writes_both_sets_named_by_index(synthetic, tmp_path):
+    prepared = prep.preprocess(synthetic, tmp_path)
+    assert prepared.sample_ids == synthetic.sample_ids
+    for set_name, folder in (("main", "prep_data"), ("flip", "prep_data_flip")):
+        d = prepared.input_sets[set_name]["input"]
+        assert d == tmp_path / folder
+        assert sorted(p.name for p in d.iterdir()) == [f"{s}.bin" for s in synthetic.sample_ids]
+        assert {p.stat().st_size for p in d.iterdir()} == {589_824}
+    black = np.fromfile(tmp_path / "prep_data" / "000000000000.bin", np.float32).reshape(3, 256, 192)
+    assert black.min() >= -2.1179 - 1e-4  # black padding = (0 - mean) / std
+
+
+# -- decoding -----------------------------------------------------------------------------
+def _gaussian(x, y, w=48, h=64, sigma=2.0, peak=1.0):
+    ys, xs = np.mgrid[0:h, 0:w]
+    return (peak * np.exp(-((xs - x) ** 2 + (ys - y) ** 2) / (2 * sigma ** 2))).astype(np.float32)
+
+
+def test_flip_back_mirrors_and_swaps_pairs_without_shift():
+    flipped = np.zeros((1, 17, 64, 48), np.float32)
+    flipped[0, 1, 30, 10] = 1.0  # left eye seen in the mirrored crop
+    out = flip_back(flipped)
+    assert out[0, 2, 30, 48 - 1 - 10] == 1.0 and out.sum() == 1.0
+    np.testing.assert_array_equal(flip_back(out), flipped)
+
+
+def test_dark_refines_to_subpixel_and_scores_unblurred_max():
+    hm = np.zeros((1, 3, 64, 48), np.float32)
+    hm[0, 0] = _gaussian(20.3, 30.6, peak=0.8)
+    hm[0, 1] = _gaussian(1.2, 30.0)            # integer peak at x=1: too near the border
+    hm[0, 2] = -np.abs(_gaussian(20, 20))      # maximum <= 0: (0, 0)
+    coords, maxvals = dark_decode(hm)
+    np.testing.assert_allclose(coords[0, 0], [20.3, 30.6], atol=0.01)
+    assert maxvals[0, 0, 0] == hm[0, 0].max()
+    np.testing.assert_array_equal(coords[0, 1], [1.0, 30.0])
+    np.testing.assert_array_equal(coords[0, 2], [0.0, 0.0])
+    np.testing.assert_array_equal(max_preds(hm)[0][0, 0], [20, 31])
+
+
+# -- rescoring, OKS-NMS -------------------------------------------------------------------
+def _record(points, score_values, area=10000.0):
+    kpts = np.zeros((17, 3), np.float32)
+    kpts[:, :2] = points
+    kpts[:, 2] = score_values
+    return {"keypoints": kpts, "area": area, "score": metric.rescore(kpts)}
+
+
+def test_rescore_averages_joints_above_threshold():
+    kpts = np.zeros((17, 3), np.float32)
+    kpts[:4, 2] = [0.9, 0.5, 0.2, 0.1]  # 0.2 itself (as float32) counts, as in float64
+    assert metric.rescore(kpts) == pytest.approx((0.9 + 0.5 + float(np.float32(0.2))) / 3)
+    assert metric.rescore(np.zeros((17, 3), np.float32)) == 0.0
+
+
+def test_oks_nms_drops_near_duplicates_and_keeps_distinct_people():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(100, 200, (17, 2))
+    people = [_record(base, 0.9), _record(base + 0.5, 0.6), _record(base + 60, 0.7)]
+    assert metric.oks_nms(people) == [0, 2]
+    assert metric.oks(people[0]["keypoints"].reshape(-1), people[1]["keypoints"].reshape(1, -1),
+                      1e4, np.array([1e4]))[0] > 0.9
+
+
+# -- the whole chain: known answer --------------------------------------------------------
+def _ideal_heatmaps(samples, sample_id, offset=(0.0, 0.0)):
+    """Gaussians (sigma 2) at the GT keypoints mapped into the sample's heatmap frame."""
+    s = samples.samples[sample_id]
+    ann = samples.coco().anns[s.annotation_id]
+    kp = np.array(ann["keypoints"], float).reshape(17, 3)
+    center, scale = prep.box_to_center_scale(*s.clean_box)
+    m = prep.affine_matrix(center, scale, prep.HEATMAP_SIZE)
+    hm = np.zeros((17, 64, 48), np.float32)
+    for j in range(17):
+        x, y = kp[j, :2] if kp[j, 2] > 0 else center  # unlabelled joints: anything finite
+        hx, hy = m @ [x + offset[0], y + offset[1], 1.0]
+        hm[j] = _gaussian(hx, hy, peak=0.9)
+    return hm
+
+
+def _outputs(samples, **kw):
+    main = {sid: [_ideal_heatmaps(samples, sid, **kw)] for sid in samples.sample_ids}
+    flip = {sid: [flip_back(v[0][None])[0]] for sid, v in main.items()}
+    return {"main": main, "flip": flip}
+
+
+def test_ideal_heatmaps_decode_to_ground_truth_and_ap_1(synthetic):
+    report = metric.evaluate(synthetic, _outputs(synthetic))
+    assert report.count == len(synthetic)
+    worst = 0.0
+    for sid in synthetic.sample_ids:
+        ann = synthetic.coco().anns[synthetic.samples[sid].annotation_id]
+        gt = np.array(ann["keypoints"], float).reshape(17, 3)
+        got = np.array(report.per_sample[sid][1])
+        labelled = gt[:, 2] > 0
+        worst = max(worst, float(np.abs(got[labelled, :2] - gt[labelled, :2]).max()))
+    assert worst < 0.05, f"decoded keypoints {worst:.3g} px from the ground truth"
+    assert report["AP"] == 100.0 and report["AR"] == 100.0
+    assert "Average Precision" in report.files["coco_eval.txt"]
+
+
+def test_shifted_heatmaps_lower_ap(synthetic):
+    report = metric.evaluate(synthetic, _outputs(synthetic, offset=(6.0, -4.0)))
+    assert 0.0 <= report["AP"] < 90.0
+
+
+def test_missing_flip_set_or_nan_is_an_error(synthetic):
+    outs = _outputs(synthetic)
+    with pytest.raises(MetricError, match="flip"):
+        metric.evaluate(synthetic, {"main": outs["main"]})
+    sid = synthetic.sample_ids[0]
+    outs["flip"][sid] = [np.full((17, 64, 48), np.nan, np.float32)]
+    with pytest.raises(MetricError, match="NaN"):
+        metric.evaluate(synthetic, outs)
+
+
+def test_keypoint_agreement_fails_on_swapped_samples(synthetic):
+    ref = metric.evaluate(synthetic, _outputs(synthetic)).per_sample
+    tol = {"px": 0.05, "rtol": 0.01, "score": 1e-4, "min_share": 0.98, "min_sample_share": 0.75}
+    assert metric.keypoint_agreement(ref, ref, **tol).passed
+    a, b = synthetic.sample_ids[:2]
+    swapped = {**ref, a: ref[b], b: ref[a]}
+    verdict = metric.keypoint_agreement(swapped, ref, **tol)
+    assert not verdict.passed and a in verdict.message

@@ -1,0 +1,127 @@
+"""The upgrade gate as a pytest plugin (fixtures/gate.py), run in-process with pytester.
+
+A baseline run is planted; inner tests record measurements the way the stages do. The
+regression and the accuracy drop fail the tests that measured them, planted noise gives
+the distinct INCONCLUSIVE outcome (exit status 6 when nothing failed), a steady
+measurement passes; the run file, the history, the reports and the JUnit properties are
+written.
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+
+from harness.runs import load_run, write_run
+from tests.harness import gate_records as make
+
+pytest_plugins = ["pytester"]
+
+INNER = textwrap.dedent("""
+    import numpy as np
+    import pytest
+    from harness.checks import Verdict
+    from harness.perf import PerfStats
+
+    CASES = {"regression": (1, 300.0, 0.02), "noise": (4, 93.0, 0.30), "steady": (8, 101.0, 0.02)}
+
+    @pytest.mark.parametrize("case", CASES)
+    def test_throughput(record_verdict, case):
+        bs, median, spread = CASES[case]
+        fps = median * (1 + spread * np.random.default_rng(0).permutation(np.linspace(-1, 1, 20)))
+        s = PerfStats(bs, tuple(1000.0 * bs / f for f in fps), 2, "planted",
+                      extra={"command": f"ais_bench --batchsize {bs} --loop 20"})
+        record_verdict(Verdict("throughput measured", True, str(s), s.median_fps, outcome="recorded",
+                               details=s.summary()),
+                       guide="dpn131", stage="throughput", batch_size=bs, backend="onnxruntime", chip="cpu")
+        pytest.skip("no published floor for cpu, so not judged")
+
+    def test_accuracy(record_verdict):
+        v = record_verdict(Verdict("top1", True, "top1 = 78.00", 78.0, 79.43, 1.0,
+                                   details={"metric": "top1", "samples": 12}),
+                           guide="dpn131", stage="accuracy", batch_size=1, backend="onnxruntime", chip="cpu",
+                           env_extra={"backend_versions": {"cann": "8.1.RC1", "driver": "24.1.0"}})
+        assert v.passed
+""")
+
+
+def _baseline(path):
+    recs = [make.throughput(bs=1, median=400.0), make.throughput(bs=4, median=100.0),
+            make.throughput(bs=8, median=100.0), make.metric(79.43, bs=1)]
+    return write_run(path, {"label": "cann-8.0", "provenance": {"toolkit": "8.0.0"}}, recs)
+
+
+def _setup(pytester):
+    pytester.makeconftest('pytest_plugins = ["fixtures.options", "fixtures.results", '
+                          '"fixtures.summary", "fixtures.gate"]\n')
+    pytester.makepyfile(test_inner=INNER)
+    return _baseline(pytester.path / "cann-8.0.json")
+
+
+def test_regressions_fail_noise_is_inconclusive_and_everything_is_written(pytester):
+    base = _setup(pytester)
+    p = pytester.path
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--baseline", str(base), "--record", str(p / "cann-8.1.json"),
+        "--history", str(p / "h.sqlite"), "--report-html", str(p / "r.html"), "--report-md", str(p / "r.md"),
+        "--results", str(p / "r.jsonl"), f"--junitxml={p / 'junit.xml'}")
+    out = result.stdout.str()
+    assert result.ret == 1
+    result.assert_outcomes(failed=2, passed=1)
+    assert "1 inconclusive" in out
+    result.stdout.fnmatch_lines([
+        "*throughput regression: median 300.00 vs baseline 400.00*",
+        "*top1 dropped: top1 78 vs baseline 79.43*",
+        "INCONCLUSIVE*test_throughput[[]noise[]]*too noisy to judge*noisy: current side (spread 30.0%*",
+        "*upgrade gate vs cann-8.0: FAIL*",
+    ])
+    run = load_run(p / "cann-8.1.json")
+    prov = run.meta["provenance"]
+    assert run.meta["gate"]["outcome"] == "fail" and prov["libraries"]["python"] and prov["git"]
+    assert prov["toolkit"] == "8.1.RC1" and prov["driver"] == "24.1.0"
+    assert "ais_bench --batchsize 4 --loop 20" in prov["tool_commands"]
+    assert {t["outcome"] for t in run.meta["tests"]} == {"failed", "inconclusive", "passed"}
+    assert any(r["check"] == "baseline throughput" and r["verdict"] == "inconclusive" for r in run.records)
+    assert "history: run 1" in out
+    assert "Upgrade gate: FAIL" in (p / "r.md").read_text()
+    assert "data:image/png;base64," in (p / "r.html").read_text()
+    props = {(tc.get("name"), pr.get("name")): pr.get("value")
+             for tc in ET.parse(p / "junit.xml").iter("testcase") for pr in tc.iter("property")}
+    assert props[("test_accuracy", "verdict.baseline top1.value")] == "78"
+    assert props[("test_accuracy", "verdict.baseline top1.reference")] == "79.43"
+    assert props[("test_accuracy", "verdict.baseline top1.outcome")] == "fail"
+    skipped = [tc.find("skipped") for tc in ET.parse(p / "junit.xml").iter("testcase")
+               if tc.get("name") == "test_throughput[noise]"]
+    assert skipped[0] is not None and skipped[0].get("message").startswith("INCONCLUSIVE")
+
+
+def test_only_noise_exits_with_the_inconclusive_status(pytester):
+    base = _setup(pytester)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(base), "-k", "noise or steady",
+                                "--results", str(pytester.path / "r.jsonl"))
+    assert result.ret == 6, result.stdout.str()
+    result.stdout.fnmatch_lines(["*1 passed*1 inconclusive*"])
+
+
+def test_without_a_baseline_nothing_is_judged(pytester):
+    _setup(pytester)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--results", str(pytester.path / "r.jsonl"))
+    result.assert_outcomes(passed=1, skipped=3)
+    records = [json.loads(l) for l in (pytester.path / "r.jsonl").read_text().splitlines()]
+    assert not any(r["check"].startswith("baseline") for r in records)
+
+
+def test_outcomes_survive_xdist(pytester, monkeypatch):
+    """Nightly runs use -n 8: the controller must see INCONCLUSIVE and write the run."""
+    from pathlib import Path
+
+    base = _setup(pytester)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    p = pytester.path
+    result = pytester.runpytest("-p", "no:cacheprovider", "-n", "2", "--baseline", str(base),
+                                "--record", str(p / "run.json"), "--history", "off",
+                                "--results", str(p / "r.jsonl"))
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*2 failed*1 passed*1 inconclusive*"])
+    outcomes = sorted(t["outcome"] for t in load_run(p / "run.json").meta["tests"])
+    assert outcomes == ["failed", "failed", "inconclusive", "passed"]

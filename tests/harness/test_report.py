@@ -1,0 +1,51 @@
+"""Reports (harness/report): the HTML holds the table, the plots and the diff; markdown too."""
+from __future__ import annotations
+
+import base64
+import re
+
+from harness.report import build, html, markdown
+from tests.harness.report_fixtures import planted_runs
+
+
+def test_html_report_is_self_contained_with_table_plots_and_diff():
+    current, baseline = planted_runs()
+    data = build(current, baseline)
+    assert data.gate == "fail"
+    text = html.render(data)
+    assert 'id="guide-stage"' in text and "<th>dpn131</th>" in text and "<th>transpose</th>" in text
+    assert re.search(r'<td class="fail">fail 1</td>', text)
+    assert re.search(r'<td class="inconclusive">inconclusive 1</td>', text)
+    assert "gate: FAIL" in text
+    # the diff names the regression, the accuracy drop, the flip and the noisy side
+    assert "throughput regression: median 240.00 vs baseline 310.00" in text
+    assert "top1 dropped: top1 78.2 vs baseline 79.43" in text
+    assert "img002" in text and "current side (spread 35.0%" in text
+    # one throughput plot, embedded as a real PNG; nothing loaded from elsewhere
+    pngs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert len(pngs) == 1 and base64.b64decode(pngs[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+
+
+def test_markdown_summary_for_ci_logs():
+    current, baseline = planted_runs()
+    text = markdown.render(build(current, baseline, plots=False))
+    assert "**Upgrade gate: FAIL** (vs cann-8.0)" in text
+    assert "| dpn131 | pass 2 | - | **fail 1** | **inconclusive 1** |" in text
+    assert "| FAIL | dpn131 | ascend Ascend310P3 bs16 | baseline throughput | 240 | 310 |" in text
+    assert "| INCONCLUSIVE | dpn131 | ascend Ascend310P3 bs4 | baseline throughput |" in text
+
+
+def test_report_cli_renders_after_the_fact(tmp_path, capsys):
+    from harness.report.__main__ import main
+    from harness.runs import write_run
+
+    current, baseline = planted_runs()
+    cur = write_run(tmp_path / "cann-8.1.json", current.meta, current.records)
+    base = write_run(tmp_path / "cann-8.0.json", baseline.meta, baseline.records)
+    status = main([str(cur), "--baseline", str(base), "--html", str(tmp_path / "r.html"),
+                   "--markdown", str(tmp_path / "r.md")])
+    assert status == 1  # the gate fails
+    assert (tmp_path / "r.html").stat().st_size > 10_000
+    assert "Upgrade gate: FAIL" in (tmp_path / "r.md").read_text()
+    assert main([str(cur)]) == 0 and "Guide x stage" in capsys.readouterr().out
