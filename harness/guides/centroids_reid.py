@@ -100,7 +100,7 @@ GUIDE = Guide(
         layout_help="<data-root>/DukeMTMC-reID/query/*.jpg (2228) and "
                     "<data-root>/DukeMTMC-reID/bounding_box_test/*.jpg (17661), named <pid>_c<cam>_f<frame>.jpg",
     ),
-    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="centroids-prep-1"),
+    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="centroids-prep-2"),
     references=(
         Reference("rank1", 96.8, "higher", 1.0, S_TABLE,
                   note="top-1 of the guide's centroid-based post-processing (not standard "

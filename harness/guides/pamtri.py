@@ -96,7 +96,7 @@ GUIDE = Guide(
                     "<data-root>/veri/{label_query,label_test}.csv (PAMTRI's MultiTaskNet/data/veri/); "
                     "heatmap_*/segment_* folders are not needed",
     ),
-    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="pamtri-prep-1"),
+    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="pamtri-prep-2"),
     references=(
         Reference("mAP", 68.64, "higher", 1.0, S_ACC,
                   note="310P mAP 68.64% for every batch size; the guide accepts a drop within 1 point"),

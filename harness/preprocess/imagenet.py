@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from harness.preprocess.normalise import normalise_chw
 from harness.preprocess.store import Job, Prepared, dirs_for, run_jobs
 
 
@@ -61,22 +62,10 @@ def preprocess_image(path: Path, cfg: ClassificationPreprocess = DPN131) -> np.n
     hwc = np.asarray(img)
     h, w = hwc.shape[:2]
     if h < cfg.crop or w < cfg.crop:  # PIL's crop pads with black beyond the image
-        return normalise_chw(np.asarray(center_crop(img, cfg.crop)), cfg)
+        return normalise_chw(np.asarray(center_crop(img, cfg.crop)), cfg.mean, cfg.std)
     top, left = int(round((h - cfg.crop) / 2.0)), int(round((w - cfg.crop) / 2.0))
     hwc = hwc[top:top + cfg.crop, left:left + cfg.crop]
-    return normalise_chw(hwc, cfg)
-
-
-def normalise_chw(hwc: np.ndarray, cfg: ClassificationPreprocess = DPN131) -> np.ndarray:
-    """uint8 HWC RGB -> float32 CHW ``(x / 255 - mean[c]) / std[c]``, float32 at every step."""
-    mean = np.asarray(cfg.mean, dtype=np.float32).reshape(3, 1, 1)
-    std = np.asarray(cfg.std, dtype=np.float32).reshape(3, 1, 1)
-    out = np.empty((3,) + hwc.shape[:2], dtype=np.float32)
-    out[...] = hwc.transpose(2, 0, 1)
-    np.divide(out, np.float32(255.0), out=out)
-    np.subtract(out, mean, out=out)
-    np.divide(out, std, out=out)
-    return out
+    return normalise_chw(hwc, cfg.mean, cfg.std)
 
 
 def preprocess(samples, out_root: Path, workers: int = 0, progress=None,
