@@ -57,10 +57,16 @@ def used_count(n: int, batch_size: int = TTUR_BATCH) -> int:
 def load_image(path: Path) -> np.ndarray:
     """``np.array(Image.open(path).resize((128, 256), BICUBIC))`` (no colour conversion,
     as the script; a non-RGB file is refused by name, where the script would crash)."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as im:
-        arr = np.array(im.resize(TTUR_SIZE_WH, Image.BICUBIC))
+    from harness.datasets.images import check_complete
+
+    check_complete(Path(path), None)  # a truncated JPEG/PNG is refused by name
+    try:
+        with Image.open(path) as im:
+            arr = np.array(im.resize(TTUR_SIZE_WH, Image.BICUBIC))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise MetricError(f"FID: cannot decode image {path}: {exc}") from None
     if arr.shape != (TTUR_SIZE_WH[1], TTUR_SIZE_WH[0], 3):
         raise MetricError(f"FID: {path} gives an array of shape {arr.shape} (mode {im.mode}); "
                           "TTUR needs RGB images")
