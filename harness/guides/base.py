@@ -190,6 +190,13 @@ class ThroughputFloor:
     tolerance: float = 0.10
 
 
+def floor_table(chip: str, fps_by_batch: Mapping[int, float], source: Source,
+                measured_as: str) -> tuple[ThroughputFloor, ...]:
+    """One chip's column of a guide's throughput table, taken as printed."""
+    return tuple(ThroughputFloor(chip, bs, float(fps), source, measured_as)
+                 for bs, fps in fps_by_batch.items())
+
+
 @dataclass(frozen=True)
 class AcceptanceRule:
     """A guide's own cross-chip performance rule (evaluated by ``harness.acceptance``).

@@ -16,7 +16,7 @@ from __future__ import annotations
 from harness.datasets import dukemtmc
 from harness.guides.base import (
     AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline, Reference,
-    Source, TensorSpec, ThroughputFloor,
+    Source, TensorSpec, floor_table,
 )
 from harness.metrics import MetricReport
 from harness.metrics.reid import CentroidSettings, centroid_protocol, cmc_values, \
@@ -68,8 +68,7 @@ def result_text(ranking) -> str:
 
 def _floors():
     fps = {1: 1542, 4: 3715, 8: 4287, 16: 3454, 32: 3571, 64: 2231}
-    return tuple(ThroughputFloor("Ascend310P3", bs, float(v), S_TABLE, "ais_bench throughput")
-                 for bs, v in fps.items())
+    return floor_table("Ascend310P3", fps, S_TABLE, "ais_bench throughput")
 
 
 GUIDE = Guide(

@@ -18,7 +18,7 @@ import tempfile
 from harness.datasets import market1501
 from harness.guides.base import (
     AtcSettings, AuxiliaryFile, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline,
-    Reference, Source, TensorSpec, ThroughputFloor,
+    Reference, Source, TensorSpec, floor_table,
 )
 from harness.metrics import MetricError, MetricReport
 from harness.metrics import inception
@@ -86,9 +86,8 @@ def evaluate(samples, outputs_by_set, context=None):
 
 def _floors():
     fps = {1: 296, 4: 568, 8: 584, 16: 517, 32: 467, 64: 324}
-    return tuple(ThroughputFloor("Ascend310P3", bs, float(v), S_TABLE,
-                                 "ais_bench pure-inference mode (--loop=100) throughput")
-                 for bs, v in fps.items())
+    return floor_table("Ascend310P3", fps, S_TABLE,
+                       "ais_bench pure-inference mode (--loop=100) throughput")
 
 
 GUIDE = Guide(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from harness.datasets import imagenet
 from harness.guides.base import (
     AcceptanceRule, AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline, Reference,
-    Source, TensorSpec, ThroughputFloor,
+    Source, TensorSpec, ThroughputFloor, floor_table,
 )
 from harness.models.dpn import dpn131, without_test_time_pool
 from harness.preprocess import imagenet as prep
@@ -38,9 +38,7 @@ def _floors():
     # 15.5876 ms while printing 15.7431 ms; we use the printed latency).
     out += [ThroughputFloor("T4", bs, round(1000.0 * bs / ms, 2), S_T4, f"trtexec mean {ms} ms")
             for bs, ms in t4_ms.items()]
-    out += [ThroughputFloor("Ascend310P3", bs, v, S_310P, "benchmark Interface throughputRate")
-            for bs, v in f310p.items()]
-    return tuple(out)
+    return tuple(out) + floor_table("Ascend310P3", f310p, S_310P, "benchmark Interface throughputRate")
 
 
 GUIDE = Guide(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from harness.datasets import veri
 from harness.guides.base import (
     AcceptanceRule, AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline, Reference,
-    Source, TensorSpec, ThroughputFloor,
+    Source, TensorSpec, floor_table,
 )
 from harness.metrics import MetricReport
 from harness.metrics.reid import cmc_values, gather_features, squared_euclidean, rank, \
@@ -55,12 +55,10 @@ def _floors():
     f310 = {1: 728.732, 4: 1067.644, 8: 1053.16, 16: 997.684, 32: 962.064, 64: 942.732}
     f310p = {1: 878.002, 4: 1634.52, 8: 1420.6, 16: 1589.93, 32: 998.719, 64: 951.187}
     ft4 = {1: 127.816, 4: 245.299, 8: 288.224, 16: 314.009, 32: 326.974, 64: 331.704}
-    out = [ThroughputFloor("Ascend310", bs, v, S_PERF, "card fps = benchmark Interface "
-                           "throughputRate x4 (as tabulated)") for bs, v in f310.items()]
-    out += [ThroughputFloor("Ascend310P3", bs, v, S_PERF, "benchmark Interface throughputRate")
-            for bs, v in f310p.items()]
-    out += [ThroughputFloor("T4", bs, v, S_PERF, "T4 column as tabulated") for bs, v in ft4.items()]
-    return tuple(out)
+    return (floor_table("Ascend310", f310, S_PERF,
+                        "card fps = benchmark Interface throughputRate x4 (as tabulated)")
+            + floor_table("Ascend310P3", f310p, S_PERF, "benchmark Interface throughputRate")
+            + floor_table("T4", ft4, S_PERF, "T4 column as tabulated"))
 
 
 GUIDE = Guide(

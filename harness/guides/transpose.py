@@ -8,7 +8,7 @@ from __future__ import annotations
 from harness.datasets import coco_keypoints as coco
 from harness.guides.base import (
     AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline, Reference,
-    Source, TensorSpec, ThroughputFloor,
+    Source, TensorSpec, floor_table,
 )
 from harness.metrics.coco_keypoints import evaluate
 from harness.models.transpose_r import transpose_r_a3
@@ -67,8 +67,7 @@ GUIDE = Guide(
                        "boxes with flip test; the guide's 310P result is 73.7 % ('on par' with "
                        "open source 73.8 %), so the suite requires >= 73.7"),
     ),
-    floors=tuple(ThroughputFloor(chip, bs, fps, S_PERF, _HOW[chip])
-                 for chip, table in _FPS.items() for bs, fps in table.items()),
+    floors=tuple(f for chip, table in _FPS.items() for f in floor_table(chip, table, S_PERF, _HOW[chip])),
     fast_batch_sizes=(1, 4),
     synthetic_metric="AP",
     synthetic_atol=0.0,
