@@ -39,8 +39,9 @@ def _where(path: Path, sample_id: Optional[str]) -> str:
     return f"{path}" + (f" (sample {sample_id})" if sample_id is not None else "")
 
 
-def check_complete(path: Path, sample_id: Optional[str] = None) -> None:
-    """Refuse a missing, empty or truncated JPEG/PNG file before any decoder sees it."""
+def read_complete(path: Path, sample_id: Optional[str] = None) -> bytes:
+    """The file's bytes, refusing a missing, empty or truncated JPEG/PNG file before any
+    decoder sees it (decoders then work on these bytes: the file is read once)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -63,17 +64,54 @@ def check_complete(path: Path, sample_id: Optional[str] = None) -> None:
         if b"IEND" not in data:  # lenient on trailing bytes; the decoders catch the rest
             raise ImageError(f"image {_where(path, sample_id)} is a truncated PNG "
                              f"({len(data)} bytes, no IEND chunk)")
+    return data
+
+
+def check_complete(path: Path, sample_id: Optional[str] = None) -> None:
+    """Refuse a missing, empty or truncated JPEG/PNG file (see ``read_complete``)."""
+    read_complete(path, sample_id)
 
 
 def open_rgb_pil(path: Path, sample_id: Optional[str] = None):
     """``Image.open(path).convert('RGB')`` as the guides do, fully decoded, or ``ImageError``."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
+
+    return Image.fromarray(decode_rgb(path, sample_id))
+
+
+def decode_rgb(path: Path, sample_id: Optional[str] = None) -> np.ndarray:
+    """(H, W, 3) uint8 RGB, the pixels of ``Image.open(path).convert('RGB')``, or ``ImageError``.
+
+    Colour JPEGs go through libjpeg-turbo directly (``harness.datasets.fast_jpeg``, the
+    library and settings PIL uses, checked against PIL once per process); everything else
+    (grayscale, CMYK, PNG, ...) through PIL itself.
+    """
+    from harness.datasets import fast_jpeg
 
     path = Path(path)
-    check_complete(path, sample_id)
+    data = read_complete(path, sample_id)
+    if data.startswith(_JPEG_MAGIC):
+        try:
+            pixels = fast_jpeg.decode_rgb(data)
+        except ValueError as exc:  # libjpeg refused the data: the same error PIL would hit
+            raise ImageError(f"cannot decode image {_where(path, sample_id)}: {exc}") from None
+        if pixels is not None:
+            return pixels
+    return _decode_rgb_pil(data, path, sample_id)
+
+
+def _decode_rgb_pil(data: bytes, path: Path, sample_id: Optional[str]) -> np.ndarray:
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
     try:
-        with Image.open(path) as im:
-            return im.convert("RGB")  # convert() loads every pixel: truncation raises here
+        with Image.open(io.BytesIO(data)) as im:
+            # convert() loads every pixel: truncation raises here. An RGB image is only
+            # loaded: convert('RGB') would copy the same pixels.
+            im.load()
+            rgb = im if im.mode == "RGB" else im.convert("RGB")
+            return np.asarray(rgb)
     except UnidentifiedImageError:
         raise ImageError(f"image {_where(path, sample_id)} is not an image PIL can identify "
                          "(corrupt file or unknown format)") from None
@@ -90,8 +128,10 @@ def imread_cv2(path: Path, flags: Optional[int] = None, sample_id: Optional[str]
     import cv2
 
     path = Path(path)
-    check_complete(path, sample_id)
-    image = cv2.imread(str(path)) if flags is None else cv2.imread(str(path), flags)
+    # imdecode on the bytes already read is cv2.imread without the second read (same
+    # codec, same flags).
+    buf = np.frombuffer(read_complete(path, sample_id), dtype=np.uint8)
+    image = cv2.imdecode(buf, cv2.IMREAD_COLOR if flags is None else flags)
     if image is None or image.size == 0:
         raise ImageError(f"cv2.imread could not decode image {_where(path, sample_id)} "
                          "(corrupt file or unsupported format)")

@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from harness.metrics import MetricError
+from harness.preprocess import pil_resize
 
 TTUR_MAX_IMAGES = 12_936
 TTUR_SELECTION_SEED = 7
@@ -64,7 +65,7 @@ def load_image(path: Path) -> np.ndarray:
     check_complete(Path(path), None)  # a truncated JPEG/PNG is refused by name
     try:
         with Image.open(path) as im:
-            arr = np.array(im.resize(TTUR_SIZE_WH, Image.BICUBIC))
+            arr = np.array(pil_resize.resize(im, TTUR_SIZE_WH, Image.BICUBIC))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise MetricError(f"FID: cannot decode image {path}: {exc}") from None
     if arr.shape != (TTUR_SIZE_WH[1], TTUR_SIZE_WH[0], 3):

@@ -7,8 +7,11 @@ Per image: PIL ``Image.open(...).convert('RGB')`` -> ``torchvision.transforms.Re
 [3, 256, 128] written as ``<stem>.bin``; query and gallery go to two folders, which are
 the guide's two input sets.
 
-Fast path, same bits: torchvision's Resize on a PIL image is ``img.resize((W, H),
-BILINEAR)``, and ``normalise_chw`` performs ToTensor/Normalize's float32 operations in NumPy.
+Fast path, same bits: the JPEG is decoded by libjpeg-turbo as PIL does it
+(``decode_rgb``, checked against PIL), torchvision's Resize on a PIL image is
+``img.resize((W, H), BILINEAR)``, run in the pass order of the guide's Pillow
+(``pil_resize``), and ``normalise_chw`` gives ToTensor/Normalize's float32
+results (per-channel tables).
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.datasets.images import open_rgb_pil
+from harness.datasets.images import decode_rgb
+from harness.preprocess import pil_resize
 from harness.preprocess.normalise import normalise_chw
 from harness.preprocess.query_gallery import SETS, preprocess_sets  # noqa: F401  (SETS re-exported)
 from harness.preprocess.store import Prepared
@@ -30,7 +34,7 @@ def preprocess_image(path: Path, sample_id: str | None = None) -> np.ndarray:
     """One image -> float32 CHW array, bit-identical to the guide script's calls."""
     from PIL import Image
 
-    img = open_rgb_pil(path, sample_id).resize((SIZE[1], SIZE[0]), Image.BILINEAR)
+    img = pil_resize.resize(Image.fromarray(decode_rgb(path, sample_id)), (SIZE[1], SIZE[0]), Image.BILINEAR)
     return normalise_chw(np.asarray(img), MEAN, STD)
 
 

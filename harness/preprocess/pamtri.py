@@ -8,8 +8,9 @@ to_tensor`` -> ``normalize`` (ImageNet mean/std) -> float32 [3, 256, 256], writt
 ``<batch index>.bin`` (batch size 1, so the CSV row index) into a query and a gallery
 folder, the guide's two input sets.
 
-Fast path, same bits: ``cv2.cvtColor`` BGR->RGB gives the same array as split+restack, and
-``normalise_chw`` performs ToTensor/Normalize's float32 operations in NumPy.
+Fast path, same bits: ``cv2.resize`` treats the channels independently, so resizing the
+BGR image and reading its channels in R, G, B order equals split+restack then resize; and
+``normalise_chw`` gives ToTensor/Normalize's float32 results (per-channel tables).
 """
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def preprocess_image(path: Path, sample_id: str | None = None) -> np.ndarray:
     """One image -> float32 CHW array, bit-identical to the guide script's calls."""
     import cv2
 
-    rgb = cv2.cvtColor(imread_cv2(path, cv2.IMREAD_COLOR, sample_id), cv2.COLOR_BGR2RGB)
-    return normalise_chw(cv2.resize(rgb, dsize=SIZE, interpolation=cv2.INTER_LINEAR), MEAN, STD)
+    bgr = imread_cv2(path, cv2.IMREAD_COLOR, sample_id)
+    return normalise_chw(cv2.resize(bgr, dsize=SIZE, interpolation=cv2.INTER_LINEAR), MEAN, STD, bgr=True)
 
 
 def preprocess(samples, out_root: Path, workers: int = 0, progress=None) -> Prepared:

@@ -26,7 +26,8 @@ def preprocess_sets(samples, out_root: Path, image_fn: Callable[[Path, str], np.
         set_ids[set_name] = list(split.file_ids)
         jobs += [Job(f"{set_name}/{fid}", (f"{set_name}/{fid}.bin",), (set_name, fid, str(path), image_fn))
                  for fid, path in zip(split.file_ids, split.paths)]
-    ids = run_jobs(jobs, out_root, _work, workers=workers, progress=progress, threads=True)
+    ids = run_jobs(jobs, out_root, _work, workers=workers, progress=progress,
+                   preload=("PIL.Image", "simplejpeg", "cv2"))
     return Prepared(out_root, ids, dirs_for(out_root, {s: {"input": s} for s in SETS}), set_ids=set_ids)
 
 

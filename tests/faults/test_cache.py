@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,7 +122,12 @@ needs_dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="nee
 @needs_dev_full
 def test_full_disk_while_preprocessing_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
     jobs = [store.Job(str(i), (f"x/{i}.bin",), i) for i in range(3)]
-    monkeypatch.setattr(store.tempfile, "mkstemp", _dev_full_mkstemp(store.tempfile.mkstemp))
+    real_create = store._create
+
+    def create_on_full_disk(tmp):  # the temporary file exists; its writes hit /dev/full
+        os.close(real_create(tmp))
+        return os.open("/dev/full", os.O_WRONLY)
+    monkeypatch.setattr(store, "_create", create_on_full_disk)
     with pytest.raises(StorageError) as err:
         store.run_jobs(jobs, tmp_path, lambda i: [(f"x/{i}.bin", np.ones(1000, np.float32))])
     monkeypatch.undo()
@@ -144,7 +150,7 @@ def test_full_disk_while_building_an_artifact_publishes_nothing(tmp_path, monkey
     assert "building onnx artifact" in str(err.value) and "No space left on device" in str(err.value)
     assert [p.name for p in (tmp_path / "onnx").iterdir()] == [f"{cache.key({'guide': 'g'})}.lock"]
     # the metadata write failing (disk filled up at the very end) publishes nothing either
-    monkeypatch.setattr(store.tempfile, "mkstemp", _dev_full_mkstemp(store.tempfile.mkstemp))
+    monkeypatch.setattr(tempfile, "mkstemp", _dev_full_mkstemp(tempfile.mkstemp))
     with pytest.raises(SuiteError, match=r"cannot write .*\.complete\.json: No space left on device"):
         cache.get_or_build("onnx", {"guide": "h"}, lambda folder: (folder / "m.onnx").touch())
     monkeypatch.undo()
@@ -156,7 +162,7 @@ def test_full_disk_while_building_an_artifact_publishes_nothing(tmp_path, monkey
 def test_write_bytes_atomic_on_a_full_disk(tmp_path, monkeypatch):
     target = tmp_path / "result.json"
     target.write_text("old, complete content")
-    monkeypatch.setattr(store.tempfile, "mkstemp", _dev_full_mkstemp(store.tempfile.mkstemp))
+    monkeypatch.setattr(tempfile, "mkstemp", _dev_full_mkstemp(tempfile.mkstemp))
     with pytest.raises(StorageError, match=rf"cannot write {target}: No space left on device"):
         write_bytes_atomic(target, b"x" * 100_000)
     monkeypatch.undo()

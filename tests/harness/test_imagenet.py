@@ -80,3 +80,25 @@ def test_preprocessed_tensor_shape_dtype_and_normalisation(tmp_path):
     assert arr.shape == (3, 224, 224) and arr.dtype == np.float32
     expected = (np.float32(128) / np.float32(255) - np.float32(0.486)) / np.float32(0.235)
     assert arr[0, 100, 100] == pytest.approx(expected, abs=1e-6)
+
+
+def _sizes(n: int, seed: int = 5) -> list[tuple[int, int]]:
+    """Landscape, portrait, square, shorter side at/near 256, large, and just-above-crop."""
+    rng = np.random.default_rng(seed)
+    fixed = [(500, 375), (375, 500), (500, 500), (256, 300), (300, 256), (257, 900),
+             (1024, 768), (225, 640), (640, 225), (4000, 300)]
+    return fixed + [tuple(int(v) for v in rng.integers(225, 1400, 2)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("size", _sizes(30))
+def test_two_pass_resize_and_crop_equals_resize_then_crop(size):
+    """Width pass, column crop, height pass == the script's one-call resize + crop, byte
+    for byte (random pixels, so every weight of both passes shows)."""
+    from harness.preprocess.imagenet import resize_and_crop
+
+    w, h = size
+    img = Image.fromarray(np.random.default_rng(w * 7919 + h).integers(0, 256, (h, w, 3), dtype=np.uint8))
+    want = np.asarray(center_crop(resize_shorter(img, 256), 224))
+    new_size = resize_shorter(img, 256).size
+    got = resize_and_crop(img, new_size, 224)
+    assert got.shape == (224, 224, 3) and np.array_equal(got, want)

@@ -37,3 +37,18 @@ def test_torchvision_resize_on_pil_is_pil_bilinear():
     a = np.asarray(T.Resize([256, 128])(img))
     b = np.asarray(img.resize((128, 256), Image.BILINEAR))
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (37, 29, 3), (256, 128, 3)])
+def test_table_lookup_equals_the_arithmetic(shape):
+    """The per-channel tables give exactly the float32 arithmetic, views included."""
+    from harness.preprocess.normalise import normalise_chw_reference
+
+    rng = np.random.default_rng(2)
+    big = rng.integers(0, 256, size=(shape[0] + 5, shape[1] + 7, 3), dtype=np.uint8)
+    view = big[2:2 + shape[0], 3:3 + shape[1]]  # a crop, as DPN131 passes it
+    for mean, std in (IMAGENET, DPN):
+        want = normalise_chw_reference(view, mean, std)
+        got = normalise_chw(view, mean, std)
+        assert got.shape == want.shape and got.flags.c_contiguous
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
