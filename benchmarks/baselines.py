@@ -130,3 +130,91 @@ def centroids_script(splits: dict, out_dir: Path) -> None:
         for fid, path in zip(ids, paths):
             img = Image.open(path).convert("RGB")
             transform(img).numpy().tofile(os.path.join(out_dir, set_name, f"{fid}.bin"))
+
+
+# -- TransPose: TransPose_preprocess.py (models_pose_cls.md A.4-A.5), batch 1 ---------------
+def transpose_script(boxes: list, out_dir: Path) -> None:
+    """``boxes``: [(image path, clean box (x, y, w, h))] in the guide's sample order (json
+    image order x json annotation order, sanitised GT person boxes). Per sample, as the
+    script's dataset + DataLoader (batch 1, no shuffle, 0 workers) do it: ``_xywh2cs``
+    (aspect 0.75, pixel std 200, x1.25, float32), ``get_affine_transform`` (three float32
+    point pairs, ``cv2.getAffineTransform``), ``cv2.imread(COLOR | IGNORE_ORIENTATION)``
+    once per sample, BGR->RGB, ``cv2.warpAffine`` to 192x256 bilinear, torchvision
+    ToTensor + Normalize, ``tofile`` to ``prep_data/{i:012d}.bin`` and ``torch.flip(.., [3])``
+    to ``prep_data_flip/{i:012d}.bin``. Left out: the DataLoader itself (its batch-1
+    collation only adds time) and the joints/meta the dataset also returns."""
+    import cv2
+    import torch
+    import torchvision.transforms as T
+
+    to_input = T.Compose([T.ToTensor(),
+                          T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])
+    main_dir, flip_dir = os.path.join(out_dir, "prep_data"), os.path.join(out_dir, "prep_data_flip")
+    os.makedirs(main_dir)
+    os.makedirs(flip_dir)
+    for i, (path, (x, y, w, h)) in enumerate(boxes):
+        # _xywh2cs
+        center = np.zeros((2), dtype=np.float32)
+        center[0] = x + (w - 1) * 0.5
+        center[1] = y + (h - 1) * 0.5
+        if w > 0.75 * h:
+            h = w * 1.0 / 0.75
+        elif w < 0.75 * h:
+            w = h * 0.75
+        scale = np.array([w * 1.0 / 200, h * 1.0 / 200], dtype=np.float32)
+        if center[0] != -1:
+            scale = scale * 1.25
+        # get_affine_transform(center, scale, 0, (192, 256))
+        src_w = (scale * 200.0)[0]
+        sn, cs = np.sin(0.0), np.cos(0.0)  # get_dir([0, (src_w - 1) * -0.5], rot_rad=0)
+        src_dir = [0 * cs - (src_w - 1) * -0.5 * sn, 0 * sn + (src_w - 1) * -0.5 * cs]
+        dst_dir = np.array([0, (192 - 1) * -0.5], np.float32)
+        src = np.zeros((3, 2), dtype=np.float32)
+        dst = np.zeros((3, 2), dtype=np.float32)
+        src[0, :] = center
+        src[1, :] = center + src_dir
+        dst[0, :] = [(192 - 1) * 0.5, (256 - 1) * 0.5]
+        dst[1, :] = np.array([(192 - 1) * 0.5, (256 - 1) * 0.5]) + dst_dir
+        for pts in (src, dst):
+            direct = pts[0, :] - pts[1, :]
+            pts[2, :] = pts[1, :] + np.array([-direct[1], direct[0]], dtype=np.float32)
+        trans = cv2.getAffineTransform(np.float32(src), np.float32(dst))
+        # __getitem__
+        data_numpy = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        data_numpy = cv2.cvtColor(data_numpy, cv2.COLOR_BGR2RGB)
+        inp = cv2.warpAffine(data_numpy, trans, (192, 256), flags=cv2.INTER_LINEAR)
+        image = to_input(inp).unsqueeze(0)
+        image.numpy().tofile(os.path.join(main_dir, "{:012d}.bin".format(i)))
+        torch.flip(image, [3]).numpy().tofile(os.path.join(flip_dir, "{:012d}.bin".format(i)))
+
+
+# -- DG-Net: DGnet_preprocess.py (models_reid.md 3.5), batch 1 -------------------------------
+def dgnet_script(train_all: Path, perm: list[int], out_dir: Path) -> None:
+    """``train_all``: the ImageFolder root; ``perm[i]``: the structure index paired with
+    content index ``i`` (the script draws it from an unseeded shuffled second loader; the
+    suite's seeded ``torch.randperm`` is passed in so the files compare byte for byte).
+
+    Per content image, in ImageFolder order: ``dataset[i]`` and ``dataset[perm[i]]`` (each
+    a PIL open + ``convert('RGB')`` + ``Resize((256, 128), interpolation=3)`` + ToTensor +
+    Normalize, so every image is decoded and resized twice, as the script's two loaders
+    do), ``to_gray`` (channel mean of the normalised structure tensor, keepdim), ``tofile``
+    to ``bin_path1/%03d_%03d_gan%s.bin`` (content) and ``bin_path2/<same>.bin`` (grey
+    structure). Left out: the two DataLoaders (their batch-1 collation and the structure
+    loader's shuffle only add time) and the model the script also builds before the loop."""
+    import torch
+    import torchvision.transforms as T
+    from torchvision import datasets
+
+    transform = T.Compose([T.Resize((256, 128), interpolation=3), T.ToTensor(),
+                           T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    dataset = datasets.ImageFolder(str(train_all), transform)
+    bin_path1, bin_path2 = os.path.join(out_dir, "bin_path1"), os.path.join(out_dir, "bin_path2")
+    os.makedirs(bin_path1, exist_ok=True)
+    os.makedirs(bin_path2, exist_ok=True)
+    for i, (path, label) in enumerate(dataset.imgs):
+        id_img = dataset[i][0].unsqueeze(0)
+        bg_img, label2 = dataset[perm[i]]
+        bg_img = torch.mean(bg_img.unsqueeze(0), dim=1, keepdim=True)  # to_gray
+        name = "%03d_%03d_gan%s" % (label2, label, os.path.basename(path)[:-4])
+        id_img.numpy().tofile(os.path.join(bin_path1, name + ".bin"))
+        bg_img.numpy().tofile(os.path.join(bin_path2, name + ".bin"))

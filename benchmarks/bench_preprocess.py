@@ -8,11 +8,12 @@ realistic sizes; outputs compared byte for byte; then a cached re-run through
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -26,6 +27,11 @@ class Case:
     make: Callable[[Path, int], Path]  # (root, n) -> the folder guide.dataset.open takes
     baseline: Callable[[object, Path], None]  # (samples, out dir) -> the script's bins
     unit: str = "img"
+    # Compare files by path under the output folder (two sets holding the same names),
+    # not by file name alone.
+    by_path: bool = False
+    # The image files the guide reads (for the warm-up), when ``_warm`` cannot find them.
+    paths: Optional[Callable[[object], list]] = None
 
 
 def _dpn131_baseline(samples, out: Path) -> None:
@@ -42,10 +48,25 @@ def _guide_synthetic(name: str):
     def make(root: Path, n: int) -> Path:
         from harness import guides
 
-        if not root.is_dir():
+        # Made for this n: a folder left by a run with another --n is made again.
+        stamp = root.parent / f"{root.name}.made"
+        if not (root.is_dir() and stamp.is_file() and stamp.read_text() == f"{n} 0"):
+            shutil.rmtree(root, ignore_errors=True)
             guides.get(name).dataset.make_synthetic(root, n, 0)
+            stamp.write_text(f"{n} 0")
         return root
     return make
+
+
+def _transpose_baseline(samples, out: Path) -> None:
+    baselines.transpose_script([(samples.samples[s].image_path, samples.samples[s].clean_box)
+                                for s in samples.sample_ids], out)
+
+
+def _dgnet_baseline(samples, out: Path) -> None:
+    from harness.preprocess.dgnet import pairing
+
+    baselines.dgnet_script(samples.folder, pairing(len(samples.images)), out)
 
 
 CASES = [
@@ -54,6 +75,13 @@ CASES = [
          lambda samples, out: baselines.pamtri_script(_splits(samples), out)),
     Case("centroids_reid", _guide_synthetic("centroids_reid"),
          lambda samples, out: baselines.centroids_script(_splits(samples), out)),
+    # COCO val2017-like: 640x480-class JPEGs, 2.7 person boxes per image (benchmarks/data.py;
+    # the guide's own generator makes four small images). n = person samples.
+    Case("transpose", data.make_coco_val, _transpose_baseline, unit="box", by_path=True,
+         paths=lambda samples: sorted({s.image_path for s in samples.samples.values()})),
+    # Market-1501 train_all: the guide's generator writes real-size 64x128 JPEG crops.
+    Case("dgnet", _guide_synthetic("dgnet"), _dgnet_baseline, by_path=True,
+         paths=lambda samples: [p for p, _ in samples.images]),
 ]
 
 
@@ -63,7 +91,9 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def _bins(folder: Path) -> dict[str, Path]:
+def _bins(folder: Path, by_path: bool = False) -> dict[str, Path]:
+    if by_path:
+        return {p.relative_to(folder).as_posix(): p for p in folder.rglob("*.bin")}
     return {p.name: p for p in folder.rglob("*.bin")}
 
 
@@ -72,11 +102,14 @@ def _same_bytes(a: dict[str, Path], b: dict[str, Path]) -> tuple[int, list[str]]
     return len(a), differ + sorted(set(b) - set(a))
 
 
-def _warm(samples) -> None:
+def _warm(samples, paths=None) -> None:
     """Read every image once so both runs start with the same (warm) page cache."""
-    paths = list(getattr(samples, "images", {}).values())
-    if hasattr(samples, "split"):
+    if paths is not None:
+        paths = list(paths(samples))
+    elif hasattr(samples, "split"):
         paths = [p for ids, ps in _splits(samples).values() for p in ps]
+    else:
+        paths = list(getattr(samples, "images", {}).values())
     for p in paths:
         Path(p).read_bytes()
 
@@ -90,19 +123,27 @@ def bench_case(case: Case, n: int, work: Path) -> list[Row]:
     guide = guides.get(case.guide)
     root = case.make(work / case.guide / "data", n)
     samples = guide.dataset.open(root)
-    _warm(samples)
+    _warm(samples, case.paths)
     count = len(samples.sample_ids)
 
     # Imports (torch/torchvision take seconds) and first-call set-up are paid before timing.
     import cv2, torch, torchvision.transforms  # noqa: F401,E401
     # One image at a time: torch's intra-op threads only add contention (same for both).
     torch.set_num_threads(1)
+    # Each timed run starts with no dirty page cache left by the one before (os.sync): the
+    # runs write gigabytes (TransPose: 1.2 MB per box), and once dirty pages pass the
+    # kernel's background threshold, writeback slows whichever run comes later.
     base_out = _fresh(work / case.guide / "baseline")
+    os.sync()
     t_base, _ = timed(lambda: case.baseline(samples, base_out))
     suite_out = _fresh(work / case.guide / "suite")
+    os.sync()
     t_suite, _ = timed(lambda: guide.pipeline.preprocess(samples, suite_out, workers=WORKERS_AUTO))
-    compared, differ = _same_bytes(_bins(base_out), _bins(suite_out))
+    compared, differ = _same_bytes(_bins(base_out, case.by_path), _bins(suite_out, case.by_path))
+    for sub in ("baseline", "suite"):  # deleted before writeback: frees the page cache
+        shutil.rmtree(work / case.guide / sub, ignore_errors=True)
     inproc_out = _fresh(work / case.guide / "suite-1proc")
+    os.sync()
     t_one, _ = timed(lambda: guide.pipeline.preprocess(samples, inproc_out, workers=0))
     rows = [Row(f"preprocess {case.guide} ({count} {case.unit})",
                 f"{count / t_base:.0f} {case.unit}/s", f"{count / t_suite:.0f} {case.unit}/s",
@@ -119,6 +160,8 @@ def bench_case(case: Case, n: int, work: Path) -> list[Row]:
     cache = ArtifactCache(_fresh(work / case.guide / "cache"))
     options = types.SimpleNamespace(workers=WORKERS_AUTO, synthetic_size=None)
     tier = Tier("real", None, root)
+    shutil.rmtree(work / case.guide / "suite-1proc", ignore_errors=True)
+    os.sync()
     t_first, _ = timed(lambda: GuideSession(guide, options, cache).prepared(tier))
     t_cached = min(timed(lambda: GuideSession(guide, options, cache).prepared(tier))[0] for _ in range(3))
     rows.append(Row(f"cached re-run {case.guide} ({count} {case.unit})",
@@ -169,13 +212,15 @@ def dpn131_floor(n: int = 200, seed: int = 1) -> str:
             "so it is not used (the guide's parity is bit-exact)")
 
 
-def run(n: int, work: Path) -> list[Row]:
+def run(n: int, work: Path, only: Optional[set] = None) -> list[Row]:
     from harness import guides
 
     known = set(guides.names()) if hasattr(guides, "names") else None
     rows: list[Row] = []
     for case in CASES:
         if known is not None and case.guide not in known:
+            continue
+        if only and case.guide not in only:
             continue
         rows += bench_case(case, n, work)
         if case.guide == "dpn131":
@@ -187,8 +232,10 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=2000, help="images per dataset")
     ap.add_argument("--work", type=Path, default=Path(".cache/bench"), help="scratch folder")
+    ap.add_argument("--guides", default="", help="comma-separated subset of the cases' guides")
     args = ap.parse_args(argv)
-    print(table(run(args.n, args.work)))
+    only = {g.strip() for g in args.guides.split(",") if g.strip()}
+    print(table(run(args.n, args.work, only)))
 
 
 if __name__ == "__main__":

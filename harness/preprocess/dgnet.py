@@ -19,6 +19,12 @@ Departure (recorded in the guide): the guide's structure loader shuffles without
 so its pairing changes on every run. The suite pairs content ``i`` with structure
 ``perm[i]``, ``perm = torch.randperm(n)`` from a generator seeded with ``PAIRING_SEED``
 (10, the seed upstream's own ``test_folder.py`` uses), so runs are reproducible.
+
+Same bytes, less work: the script's two loaders decode and resize every image twice (once
+as content, once as someone's structure). Here a job is one *image*: it is decoded,
+resized and normalised once, and written as the appearance input of its own sample and as
+the grey structure input of the sample it is paired into (``perm`` is a permutation, so
+every file is written by exactly one job). A job's sample id is its content sample's.
 """
 from __future__ import annotations
 
@@ -28,6 +34,8 @@ import numpy as np
 
 from harness.datasets.images import open_rgb_pil
 from harness.io import natural_key
+from harness.preprocess import pil_resize
+from harness.preprocess.normalise import normalise_chw
 from harness.preprocess.store import Job, Prepared, dirs_for, run_jobs
 
 MEAN = (0.485, 0.456, 0.406)
@@ -49,24 +57,26 @@ def sample_name(structure_label: int, content_label: int, content_file: str) -> 
     return "%03d_%03d_gan%s" % (structure_label, content_label, content_file[:-4])
 
 
-def normalised_image(path: Path) -> np.ndarray:
-    """One image -> float32 [3,256,128]: PIL bicubic resize, /255, ImageNet normalisation."""
+def normalised_image(path: Path, sample_id: str | None = None) -> np.ndarray:
+    """One image -> float32 [3,256,128]: PIL bicubic resize, ToTensor, ImageNet
+    normalisation (table lookup, bit-identical to torchvision: harness.preprocess.normalise)."""
     from PIL import Image
 
-    img = open_rgb_pil(path).resize((SIZE_HW[1], SIZE_HW[0]), Image.BICUBIC)
-    arr = np.asarray(img, dtype=np.uint8).transpose(2, 0, 1).astype(np.float32) / np.float32(255)
-    mean = np.asarray(MEAN, dtype=np.float32)[:, None, None]
-    std = np.asarray(STD, dtype=np.float32)[:, None, None]
-    return (arr - mean) / std
+    img = pil_resize.resize(open_rgb_pil(path, sample_id), (SIZE_HW[1], SIZE_HW[0]), Image.BICUBIC)
+    return normalise_chw(np.asarray(img), MEAN, STD)
 
 
 def to_gray(normalised: np.ndarray) -> np.ndarray:
     """``torch.mean(x, dim=1, keepdim=True)`` of the normalised [3,H,W] tensor -> [1,H,W].
 
-    Done with torch, as the guide does, so the float32 rounding is the same."""
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(normalised)).mean(dim=0, keepdim=True).numpy()
+    torch sums the three channels in order, ``(c0 + c1) + c2``, then divides by 3, each a
+    correctly rounded float32 operation; the same here. Checked against torch for all
+    2**24 (c0, c1, c2) values a normalised pixel can take (test_dgnet_pipeline)."""
+    x = np.asarray(normalised, dtype=np.float32)
+    gray = np.add(x[0], x[1])
+    gray += x[2]
+    gray /= np.float32(3)
+    return gray[None]
 
 
 def preprocess(samples, out_root: Path, workers: int = 0, progress=None,
@@ -74,22 +84,27 @@ def preprocess(samples, out_root: Path, workers: int = 0, progress=None,
     """Write both folders for every content image; sample ids in ais_bench (natural) order."""
     images = samples.images
     perm = pairing(len(images), seed)
-    jobs = []
-    for i, (path, label) in enumerate(images):
-        s_path, s_label = images[perm[i]]
-        sid = sample_name(s_label, label, path.name)
-        jobs.append(Job(sid, (f"{APPEARANCE_DIR}/{sid}.bin", f"{STRUCTURE_DIR}/{sid}.bin"),
-                        (sid, path, s_path)))
-    if len({j.sample_id for j in jobs}) != len(jobs):
+    names = [sample_name(images[perm[i]][1], label, path.name) for i, (path, label) in enumerate(images)]
+    if len(set(names)) != len(names):
         raise ValueError(f"{samples.folder}: two images give the same output name; the guide's "
                          "files would overwrite each other")
-    ids = run_jobs(jobs, out_root, _work, workers=workers, progress=progress, threads=True)
-    return Prepared(out_root, sorted(ids, key=natural_key),
+    paired_into = [0] * len(images)  # image j is the structure of sample paired_into[j]
+    for i, j in enumerate(perm):
+        paired_into[j] = i
+    jobs = []
+    for j, (path, _) in enumerate(images):
+        content, structure = names[j], names[paired_into[j]]
+        jobs.append(Job(content, (f"{APPEARANCE_DIR}/{content}.bin", f"{STRUCTURE_DIR}/{structure}.bin"),
+                        (content, path, structure)))
+    run_jobs(jobs, out_root, _work, workers=workers, progress=progress,
+             preload=("PIL.Image", "simplejpeg", "cv2"))
+    return Prepared(out_root, sorted(names, key=natural_key),
                     dirs_for(out_root, {"main": {"image1": STRUCTURE_DIR, "image2": APPEARANCE_DIR}}),
                     meta={"pairing_seed": seed})
 
 
 def _work(payload):
-    sid, content_path, structure_path = payload
-    return [(f"{APPEARANCE_DIR}/{sid}.bin", normalised_image(content_path)),
-            (f"{STRUCTURE_DIR}/{sid}.bin", to_gray(normalised_image(structure_path)))]
+    content, path, structure = payload
+    image = normalised_image(path, content)
+    return [(f"{APPEARANCE_DIR}/{content}.bin", image[None]),
+            (f"{STRUCTURE_DIR}/{structure}.bin", to_gray(image)[None])]

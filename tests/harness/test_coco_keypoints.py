@@ -105,6 +105,71 @@ def test_preprocess_writes_both_sets_named_by_index(synthetic, tmp_path):
     assert black.min() >= -2.1179 - 1e-4  # black padding = (0 - mean) / std
 
 
+def _script_tensors(rgb, box):
+    """The guide's per-box steps on an RGB image (cvtColor done), with its library calls:
+    warpAffine of the RGB image, torchvision ToTensor + Normalize, torch.flip."""
+    import cv2
+    import torch
+    from torchvision import transforms
+
+    center, scale = prep.box_to_center_scale(*box)
+    crop = cv2.warpAffine(rgb, prep.affine_matrix(center, scale, prep.IMAGE_SIZE), (192, 256),
+                          flags=cv2.INTER_LINEAR)
+    image = transforms.Normalize(prep.MEAN, prep.STD)(transforms.ToTensor()(crop)).unsqueeze(0)
+    return image.numpy(), torch.flip(image, [3]).numpy()
+
+
+def test_bgr_warp_and_lookup_normalise_equal_the_script_bit_for_bit():
+    """The suite warps the BGR image and normalises with channels reversed; random images
+    and boxes (inside, across and beyond the border, tiny and huge) give the script's bytes."""
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        h, w = int(rng.integers(20, 700)), int(rng.integers(20, 700))
+        bgr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        box = (float(rng.uniform(-0.3 * w, w)), float(rng.uniform(-0.3 * h, h)),
+               float(rng.uniform(1, 1.5 * w)), float(rng.uniform(1, 1.5 * h)))
+        main, flipped = prep.tensors(bgr, box)
+        want_main, want_flip = _script_tensors(bgr[..., ::-1].copy(), box)
+        assert main.dtype == np.float32 and main.shape == (1, 3, 256, 192)
+        assert main.tobytes() == want_main.tobytes() and flipped.tobytes() == want_flip.tobytes()
+
+
+def test_each_image_is_decoded_once_and_files_match_per_box(synthetic, tmp_path, monkeypatch):
+    reads = []
+    real = prep.read_bgr
+    monkeypatch.setattr(prep, "read_bgr", lambda path, sample_id=None: reads.append(path) or real(path, sample_id))
+    ticks = []
+    prepared = prep.preprocess(synthetic, tmp_path, progress=ticks.append)
+    images = {s.image_path for s in synthetic.samples.values()}
+    assert len(synthetic.sample_ids) > len(images) and sorted(reads) == sorted(images)
+    assert sum(ticks) == len(synthetic.sample_ids)  # progress counts samples, not images
+    for sid in prepared.sample_ids:
+        s = synthetic.samples[sid]
+        main, flipped = prep.preprocess_sample(s.image_path, s.clean_box)
+        assert (tmp_path / "prep_data" / f"{sid}.bin").read_bytes() == main.tobytes()
+        assert (tmp_path / "prep_data_flip" / f"{sid}.bin").read_bytes() == flipped.tobytes()
+
+
+def test_workers_and_resume_give_the_same_files(synthetic, tmp_path):
+    one = prep.preprocess(synthetic, tmp_path / "one")
+    two = prep.preprocess(synthetic, tmp_path / "two", workers=2)
+    assert one.sample_ids == two.sample_ids
+    (tmp_path / "two" / "prep_data_flip" / f"{synthetic.sample_ids[-1]}.bin").unlink()
+    prep.preprocess(synthetic, tmp_path / "two")  # resumes: only that image's job again
+    for sub in ("prep_data", "prep_data_flip"):
+        for p in (tmp_path / "one" / sub).iterdir():
+            assert (tmp_path / "two" / sub / p.name).read_bytes() == p.read_bytes()
+
+
+def test_per_sample_progress_scales_job_ticks():
+    told = []
+    tick = prep.per_sample_progress(told.append, [3, 1, 2])
+    tick(1)
+    tick(2)
+    assert sum(told) == 6 and all(n > 0 for n in told)
+    assert prep.per_sample_progress(None, [1]) is None
+
+
 # -- decoding -----------------------------------------------------------------------------
 def _gaussian(x, y, w=48, h=64, sigma=2.0, peak=1.0):
     ys, xs = np.mgrid[0:h, 0:w]

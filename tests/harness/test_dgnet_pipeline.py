@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -58,6 +59,48 @@ def test_preprocess_names_pairing_and_grey_structure(market, tmp_path):
     image1 = np.fromfile(dirs["image1"] / f"{sid}.bin", np.float32).reshape(1, 256, 128)
     structure = market.images[perm[[p for p, _ in market.images].index(content)]][0]
     assert np.allclose(image1[0], prep.normalised_image(structure).mean(0), atol=1e-6)
+
+
+def test_to_gray_equals_torch_mean_for_every_pixel_value():
+    """``to_gray`` is NumPy's ((c0 + c1) + c2) / 3; torch.mean over the channels of the
+    [1,3,256,128] tensor, for all 2**24 (c0, c1, c2) values a normalised pixel can take."""
+    import torch
+
+    from harness.preprocess.normalise import channel_tables
+
+    tables = channel_tables(prep.MEAN, prep.STD)
+    block = 256 * 128
+    for k in range((1 << 24) // block):
+        u = np.arange(k * block, (k + 1) * block, dtype=np.uint32)
+        x = np.stack([tables[0][u >> 16], tables[1][(u >> 8) & 255], tables[2][u & 255]])
+        x = x.reshape(3, 256, 128)
+        want = torch.mean(torch.from_numpy(x).unsqueeze(0), dim=1, keepdim=True).numpy()
+        assert prep.to_gray(x).tobytes() == want.tobytes(), f"block {k}"
+
+
+def test_preprocess_matches_the_script_bit_for_bit(market, tmp_path):
+    """Against the script's own library calls (ImageFolder + torchvision transforms,
+    torch.mean), every image decoded twice as its two loaders do; workers and resume too."""
+    import torch
+    from torchvision import datasets, transforms
+
+    data = datasets.ImageFolder(str(market.folder), transforms.Compose([
+        transforms.Resize((256, 128), interpolation=3), transforms.ToTensor(),
+        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]))
+    perm = prep.pairing(len(data))
+    want = {}
+    for i, (path, label) in enumerate(data.imgs):
+        bg, label2 = data[perm[i]]
+        name = "%03d_%03d_gan%s" % (label2, label, os.path.basename(path)[:-4])
+        want[f"bin_path1/{name}.bin"] = data[i][0].unsqueeze(0).numpy().tobytes()
+        want[f"bin_path2/{name}.bin"] = torch.mean(bg.unsqueeze(0), dim=1, keepdim=True).numpy().tobytes()
+    for out, workers in ((tmp_path / "one", 0), (tmp_path / "two", 2)):
+        prep.preprocess(market, out, workers=workers)
+        got = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.bin")}
+        assert got == want
+    (tmp_path / "two" / next(iter(want))).unlink()
+    prep.preprocess(market, tmp_path / "two")
+    assert (tmp_path / "two" / next(iter(want))).read_bytes() == want[next(iter(want))]
 
 
 def test_recover_image_truncates_like_the_script():
