@@ -8,6 +8,7 @@ preprocessing script name their files.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +44,8 @@ class ImageNetVal:
 
     def fingerprint(self) -> str:
         """Names, sizes and modification times of every image plus the label file."""
-        entries = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in self.images.values()]
+        entries = [(p.name, st.st_size, st.st_mtime_ns)
+                   for p, st in ((p, os.stat(p)) for p in self.images.values())]
         lab = self.label_file.stat()
         return json_digest([sorted(entries), lab.st_size, lab.st_mtime_ns])
 

@@ -11,6 +11,7 @@ files with an image extension. Sample id = the file name without its extension.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +44,10 @@ class MarketTrainAll:
         return [p.stem for p, _ in self.images]
 
     def fingerprint(self) -> str:
-        entries = [(p.relative_to(self.folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
-                   for p, _ in self.images]
+        # "<class>/<name>" is the path relative to train_all (images sit one level down);
+        # one stat per image.
+        entries = [(f"{p.parent.name}/{p.name}", st.st_size, st.st_mtime_ns)
+                   for p, st in ((p, os.stat(p)) for p, _ in self.images)]
         return json_digest(entries)
 
     def __len__(self) -> int:
@@ -57,13 +60,17 @@ def open_train_all(root: Path) -> MarketTrainAll:
     folder = root / "pytorch" / "train_all"
     if not folder.is_dir():
         raise DatasetError(f"Market-1501 train_all folder not found: {folder}; expected {LAYOUT_HELP}")
-    classes = sorted(d.name for d in folder.iterdir() if d.is_dir())
+    # os.scandir: file types come with the listing (no stat per entry).
+    with os.scandir(folder) as entries:
+        classes = sorted(d.name for d in entries if d.is_dir())
     if not classes:
         raise DatasetError(f"{folder} has no class folders; expected {LAYOUT_HELP}")
     images: list[tuple[Path, int]] = []
     for label, name in enumerate(classes):
-        files = sorted(p for p in (folder / name).iterdir()
-                       if p.is_file() and p.suffix.lower() in IMG_EXTENSIONS)
+        class_dir = folder / name
+        with os.scandir(class_dir) as entries:
+            files = [class_dir / n for n in sorted(e.name for e in entries
+                                                   if e.is_file() and os.path.splitext(e.name)[1].lower() in IMG_EXTENSIONS)]
         if not files:
             # ImageFolder raises for an empty class folder too ("Found no valid file").
             raise DatasetError(f"class folder {folder / name} holds no image files")

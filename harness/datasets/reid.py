@@ -7,6 +7,7 @@ preprocessing names the ``.bin`` (an image stem for DukeMTMC-reID, a row index f
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -83,7 +84,7 @@ class ReidDataset:
             for fid, p in zip(split.file_ids, split.paths):
                 st = p.stat()
                 entries.append((split.name, fid, p.name, st.st_size, st.st_mtime_ns))
-        labels = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in self.label_files]
+        labels = [(p.name, st.st_size, st.st_mtime_ns) for p, st in ((p, os.stat(p)) for p in self.label_files)]
         return json_digest([entries, labels])
 
     def __len__(self) -> int:

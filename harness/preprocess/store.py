@@ -165,16 +165,21 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
 
 def _pending(jobs: Sequence[Job], out_root: Path) -> list[Job]:
     """Jobs with a file not yet written: one directory listing per folder, not a stat per
-    file (a file exists only once complete, so its name is enough)."""
-    folders = {os.path.dirname(os.path.normpath(f)) for j in jobs for f in j.files}
-    existing: set[str] = set()
-    for folder in folders:
-        try:
-            with os.scandir(out_root / folder) as entries:
-                existing.update(os.path.join(folder, e.name) for e in entries if e.is_file())
-        except (FileNotFoundError, NotADirectoryError):
-            pass
-    return [j for j in jobs if not all(os.path.normpath(f) in existing for f in j.files)]
+    file (a file exists only once complete, so its name is enough; ``check_complete``
+    checks the sizes afterwards)."""
+    listed: dict[str, set[str]] = {}
+    root = os.fspath(out_root)
+
+    def exists(rel: str) -> bool:
+        folder, _, name = rel.rpartition("/")
+        names = listed.get(folder)
+        if names is None:
+            try:
+                names = listed[folder] = set(os.listdir(os.path.join(root, folder)))
+            except (FileNotFoundError, NotADirectoryError):
+                names = listed[folder] = set()
+        return name in names
+    return [j for j in jobs if not all(exists(f) for f in j.files)]
 
 
 def _drain(pool, tasks, tick) -> None:
@@ -232,18 +237,17 @@ def check_complete(prepared: Prepared, inputs) -> None:
         raise PreprocessError(f"preprocessing produced zero samples in {prepared.root}")
     for set_name, dirs in prepared.input_sets.items():
         for spec in inputs:
-            folder = dirs[spec.name]
+            folder, expected = os.fspath(dirs[spec.name]), spec.sample_bytes
             for sid in prepared.ids_of(set_name):
-                p = folder / f"{sid}.bin"
+                p = os.path.join(folder, f"{sid}.bin")
                 try:
                     st = os.stat(p)  # one system call per file (50 000 on ImageNet)
                 except FileNotFoundError:
                     st = None
-                size = st.st_size if st is not None else None
                 if st is None or not stat.S_ISREG(st.st_mode):
                     raise PreprocessError(f"preprocessed file missing: {p} (sample {sid})")
-                if size != spec.sample_bytes:
-                    raise PreprocessError(f"{p}: {size} bytes, expected {spec.sample_bytes} "
+                if st.st_size != expected:
+                    raise PreprocessError(f"{p}: {st.st_size} bytes, expected {expected} "
                                           f"(sample {sid})")
 
 
