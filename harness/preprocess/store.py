@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,9 +159,17 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
         ctx.set_forkserver_preload([work.__module__, *preload])
         size = max(1, min(32, len(pending) // (n * 8)))
         chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
-        _drain(ProcessPoolExecutor(max_workers=n, mp_context=ctx),
+        _drain(ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_one_thread_each),
                [(_run_chunk, (work, out_root, chunk)) for chunk in chunks], tick)
     return [j.sample_id for j in jobs]
+
+
+def _one_thread_each() -> None:
+    """Worker start-up: the pool already runs one process per core, so OpenCV's own thread
+    pool (it splits even small images across threads) would only oversubscribe the cores."""
+    cv2 = sys.modules.get("cv2")
+    if cv2 is not None:
+        cv2.setNumThreads(1)
 
 
 def _pending(jobs: Sequence[Job], out_root: Path) -> list[Job]:
