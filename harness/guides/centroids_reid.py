@@ -99,7 +99,7 @@ GUIDE = Guide(
         layout_help="<data-root>/DukeMTMC-reID/query/*.jpg (2228) and "
                     "<data-root>/DukeMTMC-reID/bounding_box_test/*.jpg (17661), named <pid>_c<cam>_f<frame>.jpg",
     ),
-    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="centroids-prep-2"),
+    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="centroids-prep-3"),
     references=(
         Reference("rank1", 96.8, "higher", 1.0, S_TABLE,
                   note="top-1 of the guide's centroid-based post-processing (not standard "
@@ -122,8 +122,6 @@ GUIDE = Guide(
         "(printed values parsed as float64). Centroids are averaged in float64 as the script does.",
         "Labels are parsed from file names (the guide applies the same regex to the full output "
         "path); num_query is the query count (the guide takes it from hyper_parameters).",
-        "Ranking ties are broken by gallery order (stable); the script's quicksort breaks exact "
-        "ties arbitrarily.",
     ),
     notes=(
         "Gated: rank1 = 'top-k, Rank-1' of centroid-reid_postprocess.py. Reported beside: mAP, "

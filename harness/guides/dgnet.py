@@ -121,7 +121,7 @@ GUIDE = Guide(
         synthetic_size=4,
         layout_help=market1501.LAYOUT_HELP,
     ),
-    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="dgnet-prep-1",
+    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="dgnet-prep-2",
                       evaluate_context=True),
     references=(
         Reference("fid", 18.12, "lower", 1.0, S_TABLE,

@@ -67,7 +67,7 @@ GUIDE = Guide(
         layout_help="<data-root>/imagenet/val/ILSVRC2012_val_*.JPEG (flat) and "
                     "<data-root>/imagenet/val_label.txt ('<file> <label>' lines)",
     ),
-    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="dpn131-prep-1"),
+    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="dpn131-prep-2"),
     references=(
         Reference("top1", 79.43, "higher", 1.0, S_ACC,
                   note="open source 79.432; the guide accepts a drop within 1 point"),

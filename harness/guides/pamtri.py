@@ -94,7 +94,7 @@ GUIDE = Guide(
                     "<data-root>/veri/{label_query,label_test}.csv (PAMTRI's MultiTaskNet/data/veri/); "
                     "heatmap_*/segment_* folders are not needed",
     ),
-    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="pamtri-prep-2"),
+    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="pamtri-prep-3"),
     references=(
         Reference("mAP", 68.64, "higher", 1.0, S_ACC,
                   note="310P mAP 68.64% for every batch size; the guide accepts a drop within 1 point"),
@@ -113,8 +113,6 @@ GUIDE = Guide(
         "output1 is declared with 575 ids (newest README). A checkpoint with another id count "
         "still loads (CheckpointSpec.fit_model resizes classifier_vid to the checkpoint), and the "
         "stages then report output1's shape against the record by name.",
-        "Ranking ties are broken by gallery order (stable); the script's quicksort breaks exact "
-        "ties arbitrarily.",
         "The empty heatmap_*/segment_* folders the guide's DatasetManager insists on are not "
         "required: the exported model reads only the image.",
         "Outputs are matched to samples by file id (CSV row) directly; the script sorts output "

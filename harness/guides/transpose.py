@@ -60,7 +60,7 @@ GUIDE = Guide(
         layout_help="<data-root>/coco/annotations/person_keypoints_val2017.json and "
                     "<data-root>/coco/images/val2017/<12-digit image id>.jpg",
     ),
-    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="transpose-prep-1"),
+    pipeline=Pipeline(preprocess=prep.preprocess, evaluate=evaluate, version="transpose-prep-2"),
     references=(
         Reference("AP", 73.8, "higher", 0.1, S_ACC,
                   note="pycocotools keypoint AP (stats[0]) in percent over the 6352 GT person "

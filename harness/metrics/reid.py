@@ -7,10 +7,10 @@ the gallery by ascending distance; discard gallery items with the query's id **a
 no remaining match; CMC = first-hit curve (first ``max_rank`` = min(50, gallery) ranks)
 averaged over valid queries; AP = sum over hits of precision@hit / number of hits.
 
-The scripts' full argsort and per-query loop over the whole ranking are replaced by one
-value sort per row and work on the few same-id items per query only, so VeRi's
-1 678 x 11 579 evaluation takes a fraction of a second. Ties in distance are broken by gallery order (stable sort); the
-scripts' quicksort breaks exact ties arbitrarily (recorded as a departure in the guides).
+Ranking lives in ``reid_rank``: no full sort, only the items up to each row's farthest hit
+are ordered, so VeRi's 1 678 x 11 579 evaluation takes a few hundredths of a second. Exact
+ties that change a hit's position are ranked by the scripts' own ``np.argsort``, so CMC
+and AP are the scripts' numbers, ties included.
 
 Centroids-reid's post-processing (``centroid_protocol``) first replaces the gallery by
 per-identity centroids, reproducing upstream's camera-id indexing bug, then evaluates with
@@ -24,25 +24,9 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from harness.metrics import MetricError
-
-MAX_RANK = 50
-
-
-@dataclass
-class Ranking:
-    """One evaluation: CMC curve, mAP (fractions, not percent) and per-query results."""
-
-    cmc: np.ndarray  # (max_rank,) share of valid queries with a hit within rank k+1
-    mAP: float
-    num_valid: int
-    ap: np.ndarray  # (n_query,), NaN for skipped queries
-    first_hit: np.ndarray  # (n_query,) 0-based rank of the first hit among kept items; -1 if skipped
-    top_gallery: np.ndarray  # (n_query,) gallery index ranked first after removal; -1 if none kept
-
-    def topk(self, k: int) -> float:
-        """Share of valid queries whose first hit is within the first k kept items."""
-        valid = self.first_hit >= 0
-        return float(np.mean(self.first_hit[valid] < k))
+from harness.metrics.reid_rank import (  # noqa: F401  (re-exported: the guides import them here)
+    MAX_RANK, Ranking, RemoveRule, rank, same_id_same_camera,
+)
 
 
 # -- distances (torch float32, exactly the scripts' expressions) --------------------------
@@ -79,84 +63,6 @@ def l2_normalize(x: np.ndarray) -> np.ndarray:
     import torch
 
     return torch.nn.functional.normalize(torch.as_tensor(np.asarray(x, np.float32)), dim=1, p=2).numpy()
-
-
-# -- ranking ------------------------------------------------------------------------------
-
-RemoveRule = Callable[[np.ndarray], Optional[np.ndarray]]  # matches -> discarded (gallery order)
-
-
-def same_id_same_camera(q_camids: np.ndarray, g_camids: np.ndarray,
-                        g_pids: Optional[np.ndarray] = None, junk_pids: Sequence[int] = ()) -> RemoveRule:
-    """The standard rule: discard same id AND same camera, plus gallery junk ids."""
-    q_camids, g_camids = np.asarray(q_camids), np.asarray(g_camids)
-
-    def rule(matches: np.ndarray) -> np.ndarray:
-        removed = matches & (g_camids[None, :] == q_camids[:, None])
-        if len(junk_pids):
-            removed |= np.isin(np.asarray(g_pids), np.asarray(junk_pids))[None, :]
-        return removed
-    return rule
-
-
-def _stable_positions(row: np.ndarray, sorted_row: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """0-based positions of gallery items ``idx`` in the stable ascending order of ``row``:
-    items with a smaller distance, plus equal distances at a smaller gallery index."""
-    values = row[idx]
-    less = np.searchsorted(sorted_row, values, side="left")
-    ties = np.searchsorted(sorted_row, values, side="right") - less
-    pos = less.astype(np.int64)
-    for t in np.nonzero(ties > 1)[0]:  # exact ties are rare; count them exactly
-        pos[t] += int(np.count_nonzero(row[:idx[t]] == values[t]))
-    return pos
-
-
-def rank(distmat: np.ndarray, q_pids: np.ndarray, g_pids: np.ndarray,
-         remove: Optional[RemoveRule] = None, max_rank: int = MAX_RANK) -> Ranking:
-    """CMC and mAP of a (query x gallery) distance matrix.
-
-    ``remove(matches)`` returns the discarded items (query x gallery, gallery order). No
-    full argsort: each row is sorted by value once (SIMD ``np.sort``), and only the hits
-    and discarded items are located in it, so the cost is one sort plus work on the few
-    same-id items per query.
-    """
-    distmat = np.asarray(distmat)
-    q_pids, g_pids = np.asarray(q_pids), np.asarray(g_pids)
-    nq, ng = distmat.shape if distmat.ndim == 2 else (0, 0)
-    if nq == 0 or ng == 0:
-        raise MetricError(f"re-id ranking over an empty distance matrix {distmat.shape}")
-    if len(q_pids) != nq or len(g_pids) != ng:
-        raise MetricError(f"{len(q_pids)} query / {len(g_pids)} gallery labels for a "
-                          f"{nq} x {ng} distance matrix")
-    if not np.all(np.isfinite(distmat)):
-        raise MetricError("distance matrix has NaN/Inf")
-    max_rank = min(max_rank, ng)
-    matches = g_pids[None, :] == q_pids[:, None]
-    removed = remove(matches) if remove is not None else None
-    hits = matches if removed is None else matches & ~removed
-    num_rel = hits.sum(axis=1)
-    valid = num_rel > 0
-    if not valid.any():
-        raise MetricError(f"no valid query: none of the {nq} queries has a gallery match left "
-                          "after removing same-id same-camera items")
-    sorted_rows = np.sort(distmat, axis=1)
-    ap = np.full(nq, np.nan)
-    first_hit = np.full(nq, -1, dtype=np.int64)
-    for i in np.nonzero(valid)[0]:
-        row, srow = distmat[i], sorted_rows[i]
-        pos = np.sort(_stable_positions(row, srow, np.nonzero(hits[i])[0]))
-        if removed is not None and removed[i].any():
-            pos_removed = np.sort(_stable_positions(row, srow, np.nonzero(removed[i])[0]))
-            pos = pos - np.searchsorted(pos_removed, pos)  # rank among kept items
-        ap[i] = float(np.sum((np.arange(len(pos)) + 1.0) / (pos + 1.0)) / len(pos))
-        first_hit[i] = pos[0]
-    cmc = np.array([np.mean(first_hit[valid] <= k) for k in range(max_rank)], dtype=np.float64)
-    if removed is None:
-        top = np.argmin(distmat, axis=1)
-    else:
-        top = np.argmin(np.where(removed, np.inf, distmat), axis=1)
-        top[removed.all(axis=1)] = -1
-    return Ranking(cmc, float(np.mean(ap[valid])), int(valid.sum()), ap, first_hit, top)
 
 
 def standard_protocol(qf: np.ndarray, q_pids, q_camids, gf: np.ndarray, g_pids, g_camids,
@@ -247,10 +153,7 @@ def camera_membership_rule(q_camids: np.ndarray, camid_sets: list[tuple[int, ...
     for j, s in enumerate(camid_sets):
         member[j, [col[int(c)] for c in s]] = True
     q_col = np.array([col[int(c)] for c in q_camids])
-
-    def rule(matches: np.ndarray) -> np.ndarray:
-        return matches & member[:, q_col].T
-    return rule
+    return RemoveRule(lambda qi, gj: member[gj, q_col[qi]])
 
 
 @dataclass

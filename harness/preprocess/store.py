@@ -12,6 +12,7 @@ import stat
 import sys
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -57,6 +58,28 @@ class Prepared:
         if self.set_ids and sample_id.startswith(prefix):
             return sample_id[len(prefix):]
         return sample_id
+
+
+# Libraries whose versions decide the bytes of a preprocessed sample (decoders, resamplers,
+# normalisation, DG-Net's seeded torch.randperm pairing): part of the cache key, so bins
+# made under another Pillow or OpenCV are never reused (Pillow 13 changed resize's output).
+BYTE_DECIDING_DISTRIBUTIONS = ("pillow", "opencv-python-headless", "opencv-python", "simplejpeg",
+                               "numpy", "torch")
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """{distribution: version} of the installed ``BYTE_DECIDING_DISTRIBUTIONS`` (read once
+    per process: the metadata scan takes tens of milliseconds)."""
+    from importlib import metadata
+
+    found = {}
+    for name in BYTE_DECIDING_DISTRIBUTIONS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
 
 
 def save_array_atomic(path: Path, array: np.ndarray) -> None:
