@@ -397,3 +397,17 @@ def test_coco_annotation_file(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("coco") / "person_keypoints_val2017.json"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     call(coco_mod.load_coco, Path(path))
+
+
+@FUZZ
+@given(st.text(alphabet=",\n\r a1_\t\x0c\x85\u2028", max_size=80))
+def test_veri_fast_row_split_equals_the_csv_module(text):
+    """Without quotes, the label reader's line split gives csv.reader's rows (blank rows
+    aside, which the reader skips), whatever the line endings and odd whitespace."""
+    import csv
+    import io
+
+    from harness.datasets.veri import _rows
+
+    want = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=",") if r]
+    assert [r for r in _rows(text) if r] == want
