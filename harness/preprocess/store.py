@@ -152,7 +152,7 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
     writes its own files (atomically), so arrays are never pickled back to this process.
     Processes are the default: decoding, resizing and writing a small image is only a
     millisecond or two, and the Python between those calls holds the GIL long enough that
-    threads scale poorly (measured: 1.1x on two cores, processes 2.0x). ``preload`` names
+    threads scale poorly (measured on two cores: threads 1.1x, processes up to 2.0x). ``preload`` names
     modules each worker imports before its first job (e.g. "PIL.Image", "cv2"), once in
     the fork server instead of once per worker. ``threads=True`` uses threads instead.
     The first failing sample stops the run with an error naming it.
