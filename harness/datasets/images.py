@@ -67,11 +67,6 @@ def read_complete(path: Path, sample_id: Optional[str] = None) -> bytes:
     return data
 
 
-def check_complete(path: Path, sample_id: Optional[str] = None) -> None:
-    """Refuse a missing, empty or truncated JPEG/PNG file (see ``read_complete``)."""
-    read_complete(path, sample_id)
-
-
 def open_rgb_pil(path: Path, sample_id: Optional[str] = None):
     """``Image.open(path).convert('RGB')`` as the guides do, fully decoded, or ``ImageError``."""
     from PIL import Image

@@ -58,13 +58,15 @@ def used_count(n: int, batch_size: int = TTUR_BATCH) -> int:
 def load_image(path: Path) -> np.ndarray:
     """``np.array(Image.open(path).resize((128, 256), BICUBIC))`` (no colour conversion,
     as the script; a non-RGB file is refused by name, where the script would crash)."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
-    from harness.datasets.images import check_complete
+    from harness.datasets.images import read_complete
 
-    check_complete(Path(path), None)  # a truncated JPEG/PNG is refused by name
+    data = read_complete(Path(path), None)  # a truncated JPEG/PNG is refused by name
     try:
-        with Image.open(path) as im:
+        with Image.open(io.BytesIO(data)) as im:
             arr = np.array(pil_resize.resize(im, TTUR_SIZE_WH, Image.BICUBIC))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise MetricError(f"FID: cannot decode image {path}: {exc}") from None

@@ -8,7 +8,7 @@ Per image: PIL ``Image.open(...).convert('RGB')`` -> ``torchvision.transforms.Re
 the guide's two input sets.
 
 Fast path, same bits: the JPEG is decoded by libjpeg-turbo as PIL does it
-(``decode_rgb``, checked against PIL), torchvision's Resize on a PIL image is
+(``open_rgb_pil``, checked against PIL), torchvision's Resize on a PIL image is
 ``img.resize((W, H), BILINEAR)``, run in the pass order of the guide's Pillow
 (``pil_resize``), and ``normalise_chw`` gives ToTensor/Normalize's float32
 results (per-channel tables).
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.datasets.images import decode_rgb
+from harness.datasets.images import open_rgb_pil
 from harness.preprocess import pil_resize
 from harness.preprocess.normalise import normalise_chw
 from harness.preprocess.query_gallery import SETS, preprocess_sets  # noqa: F401  (SETS re-exported)
@@ -34,7 +34,7 @@ def preprocess_image(path: Path, sample_id: str | None = None) -> np.ndarray:
     """One image -> float32 CHW array, bit-identical to the guide script's calls."""
     from PIL import Image
 
-    img = pil_resize.resize(Image.fromarray(decode_rgb(path, sample_id)), (SIZE[1], SIZE[0]), Image.BILINEAR)
+    img = pil_resize.resize(open_rgb_pil(path, sample_id), (SIZE[1], SIZE[0]), Image.BILINEAR)
     return normalise_chw(np.asarray(img), MEAN, STD)
 
 

@@ -55,12 +55,9 @@ def center_crop(img, size: int):
 
 def preprocess_image(path: Path, cfg: ClassificationPreprocess = DPN131) -> np.ndarray:
     """One image -> float32 CHW array, exactly as the guide's script computes it."""
-    from PIL import Image
+    from harness.datasets.images import open_rgb_pil
 
-    from harness.datasets.images import decode_rgb
-
-    # Image.open(path).convert('RGB'); a bad file names itself.
-    img = Image.fromarray(decode_rgb(path))
+    img = open_rgb_pil(path)  # Image.open(path).convert('RGB'); a bad file names itself
     size = resized_shorter_size(*img.size, cfg.resize)
     if size[0] < cfg.crop or size[1] < cfg.crop:  # PIL's crop pads with black beyond the image
         return normalise_chw(np.asarray(center_crop(resize_shorter(img, cfg.resize), cfg.crop)),
