@@ -111,9 +111,12 @@ def pure_infer_file(result_root: Path, om_path: str | Path, device_id: int) -> P
 
 
 _NUM = r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
-_INFER = re.compile(rf"^\[(?:infer|inference)\] throughputRate: ({_NUM}), Interface throughputRate: "
-                    rf"({_NUM}), moduleLatency: ({_NUM})\s*$")
-_E2E = re.compile(rf"^\[e2e\] throughputRate: ({_NUM}), latency: ({_NUM})\s*$")
+# Any run of blanks may follow a colon or comma: real perf files pad fields (the ModelZoo
+# ICNet README has ~100 spaces after "moduleLatency:"), and a padded field with no value
+# still leaves the line's Interface throughputRate readable.
+_INFER = re.compile(rf"^\[(?:infer|inference)\]\s+throughputRate:\s*({_NUM}),\s*Interface throughputRate:\s*"
+                    rf"({_NUM}),\s*moduleLatency:\s*({_NUM})?\s*$")
+_E2E = re.compile(rf"^\[e2e\]\s+throughputRate:\s*({_NUM}),\s*latency:\s*({_NUM})\s*$")
 _PURE = re.compile(rf"ave_throughputRate\s*[:=]\s*({_NUM})samples/s, ave_latency\s*[:=]\s*({_NUM})ms")
 
 
@@ -121,7 +124,7 @@ _PURE = re.compile(rf"ave_throughputRate\s*[:=]\s*({_NUM})samples/s, ave_latency
 class DatasetPerf:
     interface_throughput: float  # the metric of record (samples/s, one device)
     infer_throughput: float
-    module_latency_ms: float
+    module_latency_ms: Optional[float]  # None when the file leaves the field blank
     e2e_throughput: Optional[float]
     e2e_latency_ms: Optional[float]
 
@@ -154,7 +157,7 @@ def parse_dataset_perf(text: str) -> DatasetPerf:
         raise LegacyBenchmarkOutputError("no '[infer]/[inference] throughputRate: ..., Interface "
                                          "throughputRate: ..., moduleLatency: ...' line")
     return DatasetPerf(_num(infer.group(2), "Interface throughputRate"), _num(infer.group(1), "throughputRate"),
-                       _num(infer.group(3), "moduleLatency"),
+                       _num(infer.group(3), "moduleLatency") if infer.group(3) else None,
                        _num(e2e.group(1), "e2e throughputRate") if e2e else None,
                        _num(e2e.group(2), "e2e latency") if e2e else None)
 

@@ -90,3 +90,11 @@ LEGACY_PURE_FILE = 'ave_throughputRate = 167.46samples/s, ave_latency = 6.02002m
 
 # 8.12 two 310P3 cards (template, no header)
 NPU_SMI_TWO_310P3 = '+-------------------+-----------------+------------------------------------------------------+\n| NPU     Name      | Health          | Power(W)     Temp(C)           Hugepages-Usage(page) |\n| Chip    Device    | Bus-Id          | AICore(%)    Memory-Usage(MB)                        |\n+===================+=================+======================================================+\n| 0       310P3     | OK              | 15.8         42                0    / 0              |\n| 0       0         | 0000:82:00.0    | 0            1074 / 21534                            |\n+===================+=================+======================================================+\n| 1       310P3     | OK              | 15.4         43                0    / 0              |\n| 0       1         | 0000:89:00.0    | 0            1070 / 21534                            |\n+===================+=================+======================================================+\n'
+
+# -- Section 11 quotes fragments only; these lines are built around them ------------------
+# 11 ICNet README perf line: "Interface throughputRate: 1.22385, moduleLatency:" followed by
+# ~100 spaces. The reference gives no throughputRate before it and no value after the
+# spaces; the lines below carry that fragment with a placeholder throughputRate (1.17),
+# once with a value after the padding and once without one.
+LEGACY_PERF_ICNET_PADDED = "[infer] throughputRate: 1.17, Interface throughputRate: 1.22385, moduleLatency:" + " " * 100 + "817.09\n"
+LEGACY_PERF_ICNET_BLANK = "[infer] throughputRate: 1.17, Interface throughputRate: 1.22385, moduleLatency:" + " " * 100 + "\n"

@@ -234,6 +234,16 @@ def test_legacy_both_generations():
     assert (b.interface_throughput, b.e2e_throughput) == (247.898, 170.628)
 
 
+def test_legacy_perf_line_padded_after_a_colon():
+    """ModelZoo ICNet README: ~100 spaces after ``moduleLatency:`` (reference 11)."""
+    padded = legacy.parse_dataset_perf(T.LEGACY_PERF_ICNET_PADDED)
+    assert (padded.interface_throughput, padded.module_latency_ms) == (1.22385, 817.09)
+    blank = legacy.parse_dataset_perf(T.LEGACY_PERF_ICNET_BLANK)
+    assert (blank.interface_throughput, blank.infer_throughput, blank.module_latency_ms) == (1.22385, 1.17, None)
+    spaced = legacy.parse_dataset_perf(T.LEGACY_PERF_FILE_DPN131.replace(": ", ":      "))
+    assert spaced.interface_throughput == 37.1687 and spaced.e2e_latency_ms == 1.45105e+06
+
+
 def test_legacy_pure_infer_forms():
     assert legacy.parse_pure_infer(T.LEGACY_PURE_STDOUT_DPN131) == legacy.PureInferPerf(38.4344, 26.1589)
     assert legacy.parse_pure_infer(T.LEGACY_PURE_STDOUT_ICNET).throughput == 1.86946
