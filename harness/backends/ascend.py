@@ -18,7 +18,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from harness.ascend import cann, npu_smi
+from harness.ascend import cann, fusion_switch, npu_smi
 from harness.ascend.ais_bench import AisBenchRun, read_sample_outputs, run_ais_bench
 from harness.ascend.ais_bench_summary import AisBenchOutputError, error_lines, parse_files_per_batch
 from harness.ascend.atc import AtcCompile, find_om, run_atc
@@ -246,12 +246,13 @@ class AscendBackend(Backend):
         return {"backend": self.name, "cann": self.install().version, "soc": self.chip(options)}
 
     def atc_compile(self, guide, onnx_path: Path, batch_size: int, folder: Path, soc: str) -> AtcCompile:
-        """The guide's atc command for one batch size; its config files written into ``folder``."""
+        """The guide's atc command for one batch size; its config files written into ``folder``
+        (the fusion switches in the form this toolkit takes, ``harness.ascend.fusion_switch``)."""
         s = guide.atc
         fusion = keep = None
         if s.fusion_switch is not None:
             fusion = folder / "fusion_switch.cfg"
-            fusion.write_text(s.fusion_switch)
+            fusion.write_text(fusion_switch.for_toolkit(s.fusion_switch, self.install().version)[0])
         if s.keep_dtype is not None:
             keep = folder / "keep_dtype.cfg"
             keep.write_text(s.keep_dtype)

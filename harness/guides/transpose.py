@@ -79,6 +79,11 @@ GUIDE = Guide(
         "of json_tricks; the values are the same float64 numbers.",
         "The guide's preprocessing refuses to run when its output folders exist; the suite's "
         "store resumes instead (files are written atomically and re-checked for size).",
+        "fusion_switch.cfg: the guide's '<Pass>:off' lines are written as the guide wrote them "
+        "for CANN 5.x toolkits (its own era) and as the documented JSON form "
+        "{\"Switch\": {\"GraphFusion\": {\"<Pass>\": \"off\"}}} for CANN 6 and later, where "
+        "acceptance of the line form is not established (harness.ascend.fusion_switch). Same "
+        "two passes switched off either way.",
     ),
     notes=(
         "Sample i (0..6351) is the i-th GT person box in json image order x json annotation "

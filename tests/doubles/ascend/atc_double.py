@@ -9,6 +9,8 @@ option, bad soc, input_shape name mismatch) the E10001 wording here is inferred.
 Fault switches (environment): SUITE_DOUBLE_ATC_FAIL=EZ3003 (unsupported-operator failure),
 SUITE_DOUBLE_ATC_HANG=1 (never finishes), SUITE_DOUBLE_ATC_ARCH_SUFFIX=1 (write
 ``<output>_linux_<arch>.om`` as CANN 7+ may), SUITE_DOUBLE_ATC_MAX_OPSET (default 18).
+What it accepts follows SUITE_DOUBLE_CANN_VERSION (the fake toolkit's release): fusion
+switch line files before 6, NCDHW for ONNX from 8.
 """
 from __future__ import annotations
 
@@ -54,6 +56,35 @@ class Failure(Exception):
 def cann_major() -> int:
     m = re.match(r"(\d+)", os.environ.get("SUITE_DOUBLE_CANN_VERSION", "8.0.RC3"))
     return int(m.group(1)) if m else 8
+
+
+def onnx_input_formats() -> tuple[str, ...]:
+    """The old front end takes NCHW and ND for ONNX; current atc also NCDHW (reference 2.1,
+    11). The release that added NCDHW is not known; the double gives it to 8.x."""
+    return ("NCHW", "ND", "NCDHW") if cann_major() >= 8 else ("NCHW", "ND")
+
+
+def check_fusion_switch(path):
+    """JSON ``{"Switch": {"GraphFusion"|"UBFusion": {pass: on|off}}}`` for every release (the
+    documented form); ``<Pass>:on|off`` lines only for releases before 6, the guides' era in
+    which that form is seen working (reference 11: later support is not established, so
+    the double refuses it there and the suite must translate)."""
+    text = open(path).read()
+    if text.strip().startswith("{"):
+        try:
+            sw = json.loads(text)["Switch"]
+            ok = bool(sw) and all(k in ("GraphFusion", "UBFusion") and isinstance(d, dict)
+                                  and all(v in ("on", "off") for v in d.values()) for k, d in sw.items())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            ok = False
+        if not ok:
+            raise invalid(path, "fusion_switch_file", "not a fusion switch JSON")
+        return
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if cann_major() >= 6:
+        raise invalid(path, "fusion_switch_file", "not a fusion switch JSON")
+    if not lines or not all(re.fullmatch(r"\w+\s*:\s*(on|off)", ln) for ln in lines):
+        raise invalid(path, "fusion_switch_file", "lines must read <PassName>:on|off")
 
 
 def invalid(value, param, reason=""):
@@ -119,8 +150,9 @@ def compile_model(flags):
     if not SOC.match(soc):
         raise invalid(soc, "soc_version", "unknown chip")
     fmt = flags.get("input_format", "NCHW")
-    if fmt not in ("NCHW", "ND"):
-        raise invalid(fmt, "input_format", "ONNX models accept NCHW or ND")
+    formats = onnx_input_formats()
+    if fmt not in formats:
+        raise invalid(fmt, "input_format", f"ONNX models accept {' or '.join(formats)}")
     if flags.get("log", "null") not in LOGS:
         raise Failure("E10010", f"Value [{flags['log']}] for parameter [--log] is invalid. The value must be "
                                 "[debug, info, warning, error, null].")
@@ -130,14 +162,7 @@ def compile_model(flags):
         if key in flags and not os.path.isfile(flags[key]):
             raise invalid(flags[key], key, "the file does not exist")
     if "fusion_switch_file" in flags:
-        try:
-            sw = json.load(open(flags["fusion_switch_file"]))["Switch"]
-            ok = all(k in ("GraphFusion", "UBFusion") and all(v in ("on", "off") for v in d.values())
-                     for k, d in sw.items())
-        except (ValueError, KeyError, TypeError, AttributeError):
-            ok = False
-        if not ok:
-            raise invalid(flags["fusion_switch_file"], "fusion_switch_file", "not a fusion switch JSON")
+        check_fusion_switch(flags["fusion_switch_file"])
     model_path = flags["model"]
     if not os.path.isfile(model_path):
         raise invalid(model_path, "model", "the file does not exist")
