@@ -95,41 +95,84 @@ def version_in_range(version: str, spec: str) -> bool:
 
 def parse(text: str, source: str = "<registry>") -> list[KnownFailure]:
     import tomllib
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise KnownFailureError(f"{source}: not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - {"failure"})
+    if unknown:
+        raise KnownFailureError(f"{source}: unknown top-level keys {unknown}; each entry is a "
+                                f"[[failure]] table")
+    tables = data.get("failure", [])
+    if not isinstance(tables, list):
+        raise KnownFailureError(f"{source}: 'failure' is {_toml_kind(tables)}; write each entry "
+                                f"as a [[failure]] table (an array of tables)")
     entries, seen = [], set()
-    for i, raw in enumerate(data.get("failure", []), start=1):
-        where = f"{source}: failure #{i} ({raw.get('id', 'no id')})"
-        unknown = set(raw) - _FIELDS
-        missing = {"id", "guide", "check", "reason", "expires"} - set(raw)
-        if unknown or missing:
-            raise KnownFailureError(f"{where}: unknown fields {sorted(unknown)}, missing {sorted(missing)}")
-        if not isinstance(raw["expires"], _dt.date) or isinstance(raw["expires"], _dt.datetime):
-            raise KnownFailureError(f"{where}: expires must be a TOML date like 2027-06-30")
-        if raw["id"] in seen:
-            raise KnownFailureError(f"{where}: duplicate id")
-        seen.add(raw["id"])
-        if raw.get("toolkit", "*") != "*":
-            try:
-                SpecifierSet(raw["toolkit"])
-            except InvalidSpecifier:
-                raise KnownFailureError(f"{where}: toolkit {raw['toolkit']!r} is not a version range "
-                                        f"like '>=8.0,<8.1'") from None
-        if not str(raw["reason"]).strip():
-            raise KnownFailureError(f"{where}: reason is empty")
-        entries.append(KnownFailure(**{k: (v if k == "expires" else str(v)) for k, v in raw.items()}))
+    for i, raw in enumerate(tables, start=1):
+        entry = _entry(raw, f"{source}: failure #{i}")
+        if entry.id in seen:
+            raise KnownFailureError(f"{source}: failure #{i} ({entry.id}): duplicate id")
+        seen.add(entry.id)
+        entries.append(entry)
     return entries
 
 
+def _entry(raw, where: str) -> KnownFailure:
+    """One registry entry, every field checked for presence and type."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if not isinstance(raw, dict):
+        raise KnownFailureError(f"{where}: is {_toml_kind(raw)}, expected a [[failure]] table")
+    if isinstance(raw.get("id"), str):
+        where = f"{where} ({raw['id']})"
+    unknown = set(raw) - _FIELDS
+    missing = {"id", "guide", "check", "reason", "expires"} - set(raw)
+    if unknown or missing:
+        raise KnownFailureError(f"{where}: unknown fields {sorted(unknown)}, missing {sorted(missing)}")
+    for name in sorted((_FIELDS - {"expires"}) & set(raw)):
+        if not isinstance(raw[name], str):
+            raise KnownFailureError(f"{where}: field {name!r} is {_toml_kind(raw[name])}, expected a "
+                                    f"quoted string" + (" such as '>=8.0,<8.1'" if name == "toolkit" else ""))
+    if not isinstance(raw["expires"], _dt.date) or isinstance(raw["expires"], _dt.datetime):
+        raise KnownFailureError(f"{where}: expires must be a TOML date like 2027-06-30")
+    if raw.get("toolkit", "*") != "*":
+        try:
+            SpecifierSet(raw["toolkit"])
+        except InvalidSpecifier:
+            raise KnownFailureError(f"{where}: toolkit {raw['toolkit']!r} is not a version range "
+                                    f"like '>=8.0,<8.1'") from None
+    if not raw["reason"].strip():
+        raise KnownFailureError(f"{where}: reason is empty")
+    return KnownFailure(**raw)
+
+
+def _toml_kind(value) -> str:
+    kind = {dict: "a table", list: "an array", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a float"}.get(type(value), type(value).__name__)
+    return f"{kind} ({value!r})" if not isinstance(value, (dict, list)) else kind
+
+
 def load(path: Optional[Path] = None) -> list[KnownFailure]:
-    path = Path(path) if path else DEFAULT_FILE
-    if not path.exists():
-        return []
-    return parse(path.read_text(encoding="utf-8"), str(path))
+    """Entries of ``path`` (which must exist), or of the default file when there is one."""
+    if path is None:
+        if not DEFAULT_FILE.exists():
+            return []
+        path = DEFAULT_FILE
+    path = Path(path)
+    if path.is_dir():
+        raise KnownFailureError(f"known-failures registry {path} is a folder, not a TOML file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KnownFailureError(f"known-failures registry {path} not found") from None
+    except OSError as exc:
+        raise KnownFailureError(f"known-failures registry {path}: cannot read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KnownFailureError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse(text, str(path))
 
 
 @dataclass

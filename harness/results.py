@@ -78,14 +78,48 @@ class ResultsWriter:
 
 
 def read_records(path: Path) -> list[dict]:
+    """Verdict records of a results ``.jsonl``; ValueError names the file, line and field."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     records = []
-    for lineno, line in enumerate(Path(path).read_text().splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except ValueError as exc:
                 raise ValueError(f"{path}:{lineno}: not a JSON record ({exc})") from None
+            records.append(check_record(record, f"{path}:{lineno}"))
     return records
+
+
+# Fields a verdict record must hold, and what each must be: readers index and compare on them.
+_TEXT_FIELDS = ("guide", "stage", "check", "verdict")
+_OBJECT_FIELDS = ("details", "environment")
+
+
+def check_record(record, where: str) -> dict:
+    """``record`` if it has a verdict record's shape, else ValueError naming ``where`` and field."""
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: is {json_kind(record)}, expected an object (a verdict record)")
+    for name in _TEXT_FIELDS:
+        if not isinstance(record.get(name), str):
+            raise ValueError(f"{where}: field {name!r} is {json_kind(record.get(name))}, expected text")
+    for name in _OBJECT_FIELDS:
+        if record.get(name) is not None and not isinstance(record[name], dict):
+            raise ValueError(f"{where}: field {name!r} is {json_kind(record[name])}, expected an object")
+    size = record.get("batch_size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+        raise ValueError(f"{where}: field 'batch_size' is {json_kind(size)}, expected an integer")
+    return record
+
+
+def json_kind(value) -> str:
+    """How a JSON value reads in an error message: its type and the start of its text."""
+    if value is None:
+        return "missing or null"
+    return f"{type(value).__name__} {json.dumps(value, default=str)[:40]}"
 
 
 @lru_cache(maxsize=1)

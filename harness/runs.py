@@ -12,14 +12,13 @@ baseline can be either.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from harness.results import _jsonable, read_records
+from harness.atomic import write_atomic
+from harness.results import _jsonable, check_record, json_kind, read_records
 from harness.samples import sidecars
 
 RUN_SCHEMA = 1
@@ -42,20 +41,46 @@ class Run:
 
 
 def load_run(path: Path) -> Run:
+    """Read a recorded run or a results ``.jsonl``; ValueError names the file and field."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"recorded run {path} is a folder, not a file")
     if not path.is_file():
         raise FileNotFoundError(f"recorded run {path} not found")
     if path.suffix == ".jsonl":
         return Run(path, {"label": path.name, "source": str(path)}, read_records(path))
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a recorded run (not UTF-8 text: {exc.reason} at byte "
+                         f"{exc.start})") from None
     except ValueError as exc:
         raise ValueError(f"{path}: not a recorded run (JSON: {exc})") from None
-    if not isinstance(doc, dict) or "records" not in doc:
+    return Run(path, *_check_document(doc, path))
+
+
+def _check_document(doc, path: Path) -> tuple[dict, list]:
+    """The run's ``run`` and ``records`` fields, after checking the document's shape."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: not a recorded run (the top level is {json_kind(doc)}, expected an "
+                         f"object with 'records'); write one with --record")
+    if "records" not in doc:
         raise ValueError(f"{path}: not a recorded run (no 'records'); write one with --record")
-    if doc.get("schema", RUN_SCHEMA) > RUN_SCHEMA:
-        raise ValueError(f"{path}: run schema {doc['schema']} is newer than this suite's {RUN_SCHEMA}")
-    return Run(path, doc.get("run", {}), doc["records"])
+    schema = doc.get("schema", RUN_SCHEMA)
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise ValueError(f"{path}: field 'schema' is {json_kind(schema)}, expected an integer")
+    if schema > RUN_SCHEMA:
+        raise ValueError(f"{path}: run schema {schema} is newer than this suite's {RUN_SCHEMA}")
+    meta = doc.get("run", {})
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: field 'run' is {json_kind(meta)}, expected an object")
+    records = doc["records"]
+    if not isinstance(records, list):
+        raise ValueError(f"{path}: field 'records' is {json_kind(records)}, expected a list of "
+                         f"verdict records")
+    for i, rec in enumerate(records):
+        check_record(rec, f"{path}: records[{i}]")
+    return meta, records
 
 
 def write_run(path: Path, meta: dict, records: list, sidecar_root: Optional[Path] = None) -> Path:
@@ -69,11 +94,8 @@ def write_run(path: Path, meta: dict, records: list, sidecar_root: Optional[Path
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, dst)
     doc = {"schema": RUN_SCHEMA, "run": meta, "records": records}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(_jsonable(doc), f, ensure_ascii=False, indent=1, sort_keys=True)
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(_jsonable(doc), ensure_ascii=False, indent=1, sort_keys=True)
+    return write_atomic(path, text.encode("utf-8"))
 
 
 def toolkit_of(meta: dict, records: list) -> str:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Optional
+
+from harness.atomic import write_atomic
 
 INLINE_LIMIT = 2000
 
@@ -46,12 +46,8 @@ def pack_per_sample(per_sample: Mapping[str, Any], folder: Optional[Path], kind:
     sha = hashlib.sha256(blob).hexdigest()
     rel = f"samples/{sha}.json.gz"
     path = Path(folder) / rel
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(gzip.compress(blob, mtime=0))
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+    if not path.exists():  # atomic: a reader never sees half a file
+        write_atomic(path, gzip.compress(blob, mtime=0))
     return {"kind": kind, "count": len(ids), "file": rel, "sha256": sha}
 
 

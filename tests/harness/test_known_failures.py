@@ -79,6 +79,37 @@ def test_malformed_registry_names_the_problem(text, error):
         kf.parse(text, "bad.toml")
 
 
+ENTRY = 'id="a"\nguide="g"\ncheck="c"\nreason="r"\nexpires=2027-01-01\n'
+
+
+@pytest.mark.parametrize("text, error", [
+    ("failure = 5\n", "'failure' is an integer \\(5\\); write each entry as a \\[\\[failure\\]\\] table"),
+    ("[failure]\n" + ENTRY, "'failure' is a table; write each entry as a \\[\\[failure\\]\\] table"),
+    ("failure = [1, 2]\n", "failure #1: is an integer \\(1\\), expected a \\[\\[failure\\]\\] table"),
+    ("[[failure]]\n" + ENTRY + "toolkit = 8.0\n", "failure #1 \\(a\\): field 'toolkit' is a float \\(8.0\\), "
+                                                 "expected a quoted string such as '>=8.0,<8.1'"),
+    ("[[failure]]\n" + ENTRY.replace('guide="g"', "guide=131"), "field 'guide' is an integer \\(131\\)"),
+    ("[[failure]]\n" + ENTRY.replace('id="a"', "id=[1]"), "failure #1: field 'id' is an array"),
+    ("[[failure]]\n" + ENTRY.replace('reason="r"', "reason=true"), "field 'reason' is a boolean"),
+    ("[[failures]]\n" + ENTRY, "unknown top-level keys \\['failures'\\]"),
+])
+def test_registry_of_the_wrong_types_names_file_entry_and_field(text, error):
+    with pytest.raises(kf.KnownFailureError, match="^bad.toml: .*" + error):
+        kf.parse(text, "bad.toml")
+
+
+def test_registry_file_problems_name_the_file(tmp_path):
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(('[[failure]]\n' + ENTRY.replace('reason="r"', 'reason="d\u00e9faut"'))
+                       .encode("latin-1"))
+    with pytest.raises(kf.KnownFailureError, match=f"^{latin1}: not UTF-8 text"):
+        kf.load(latin1)
+    with pytest.raises(kf.KnownFailureError, match="missing.toml not found"):
+        kf.load(tmp_path / "missing.toml")
+    with pytest.raises(kf.KnownFailureError, match="is a folder"):
+        kf.load(tmp_path)
+
+
 def test_the_shipped_registry_parses():
     entries = kf.load()
     assert entries and all(e.reason for e in entries)
