@@ -300,7 +300,8 @@ def test_npu_smi_910b_rows_without_device_and_with_hbm():
     text = ("| 0     910B3               | OK            | 93.6        40                0    / 0             |\n"
             "| 0                         | 0000:C1:00.0  | 0           0    / 0          3381 / 65536         |\n")
     (d,) = npu_smi.parse_npu_smi_info(text).devices
-    assert (d.soc_version, d.device_id, d.hbm_used_mb, d.hbm_total_mb) == ("Ascend910B3", 0, 3381, 65536)
+    # No id column on 910B rows: the logical id comes from `npu-smi info -m`, never from the NPU id.
+    assert (d.soc_version, d.device_id, d.hbm_used_mb, d.hbm_total_mb) == ("Ascend910B3", None, 3381, 65536)
 
 
 @pytest.mark.parametrize("name,soc", [("310P3", "Ascend310P3"), ("310", "Ascend310"), ("910B3", "Ascend910B3"),
