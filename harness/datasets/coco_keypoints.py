@@ -22,8 +22,6 @@ files by this index, not by the COCO image id. On val2017 this gives 6352 sample
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -32,7 +30,9 @@ from typing import Optional
 
 import numpy as np
 
+from harness.datasets.coco_annotations import coco_from, read_annotation_file
 from harness.datasets.errors import DatasetError
+from harness.datasets.paths import unreadable
 from harness.datasets.synthetic import smooth_image
 from harness.hashing import json_digest
 
@@ -100,16 +100,12 @@ class CocoKeypoints:
 
 
 def load_coco(path: Path):
-    from pycocotools.coco import COCO
-
+    """pycocotools' index of ``path``, after every field it relies on has been checked
+    (``harness.datasets.coco_annotations``)."""
     if not path.is_file():
         raise DatasetError(f"COCO annotation file not found: {path} (expected "
                            "<data-root>/coco/annotations/person_keypoints_val2017.json)")
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress lines
-        try:
-            return COCO(str(path))
-        except (ValueError, KeyError, TypeError, AssertionError) as exc:
-            raise DatasetError(f"{path}: not a COCO annotation file ({exc!r})") from None
+    return coco_from(read_annotation_file(path))
 
 
 def sanitize_box(bbox, width: int, height: int) -> Optional[tuple]:
@@ -156,9 +152,9 @@ def open_val(root: Path) -> CocoKeypoints:
     listed = person_samples(coco, image_dir)
     if not listed:
         raise DatasetError(f"{root / ANNOTATION_FILE}: no person annotations with keypoints")
-    missing = sorted({str(s.image_path) for s in listed if not s.image_path.is_file()})
+    missing = unreadable(sorted({s.image_path for s in listed}))
     if missing:
-        raise DatasetError(f"{len(missing)} images referenced by person annotations are missing "
+        raise DatasetError(f"{len(missing)} images referenced by person annotations cannot be read "
                            f"(e.g. {missing[:3]})")
     ids = ["%012d" % i for i in range(len(listed))]
     ds = CocoKeypoints(root, dict(zip(ids, listed)), num_images=len(coco.getImgIds()), _ids=ids)

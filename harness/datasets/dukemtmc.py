@@ -9,12 +9,14 @@ Labels come from the file names with the guide's regex ``([-\\d]+)_c(\\d)``: pid
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 
 from harness.datasets.errors import DatasetError
+from harness.datasets.paths import list_files
 from harness.datasets.reid import ReidDataset, ReidSplit, check_counts, cycle_sizes, \
     synthetic_identities
 from harness.datasets.synthetic import save_jpeg, smooth_image
@@ -44,7 +46,8 @@ def read_split(folder: Path, name: str) -> ReidSplit:
     if not folder.is_dir():
         raise DatasetError(f"DukeMTMC-reID folder not found: {folder} (expected "
                            "<data-root>/DukeMTMC-reID/{query,bounding_box_test}/*.jpg)")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = [folder / n for n in sorted(list_files(
+        folder, lambda n: os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES))]
     if not files:
         raise DatasetError(f"no images in {folder}")
     labels = [parse_name(p.name) for p in files]

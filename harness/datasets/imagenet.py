@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.datasets.errors import DatasetError
+from harness.datasets.paths import check_bare_name, list_files
 from harness.datasets.synthetic import save_jpeg, smooth_image
 from harness.hashing import json_digest
 
@@ -68,6 +69,8 @@ def read_labels(label_file: Path) -> dict[str, int]:
         if not line.strip():
             continue
         parts = line.strip().split(" ")
+        if len(parts) == 2:
+            check_bare_name(parts[0], f"{label_file}:{lineno}", label_file.parent / "val")
         if len(parts) != 2 or not parts[0].split(".")[0]:
             raise DatasetError(f"{label_file}:{lineno}: expected '<file name> <label>', got {line!r}")
         name, label = parts
@@ -96,10 +99,8 @@ def open_val(root: Path) -> ImageNetVal:
             f"ImageNet val folder not found: {val} (expected <data-root>/imagenet/val/ with the "
             "50 000 ILSVRC2012_val_*.JPEG files, flat, and <data-root>/imagenet/val_label.txt)")
     labels = read_labels(root / "val_label.txt")
-    images = {}
-    for p in val.iterdir():
-        if p.suffix.lower() in IMAGE_SUFFIXES:
-            images[p.name.split(".")[0]] = p
+    images = {name.split(".")[0]: val / name
+              for name in list_files(val, lambda n: os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES)}
     if not images:
         raise DatasetError(f"no images in {val}")
     unlabeled = sorted(set(images) - set(labels))

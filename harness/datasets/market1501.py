@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.datasets.errors import DatasetError
+from harness.datasets.paths import list_files, list_folders
 from harness.hashing import json_digest
 
 OFFICIAL_TRAIN_ALL_COUNT = 12_936
@@ -61,16 +62,14 @@ def open_train_all(root: Path) -> MarketTrainAll:
     if not folder.is_dir():
         raise DatasetError(f"Market-1501 train_all folder not found: {folder}; expected {LAYOUT_HELP}")
     # os.scandir: file types come with the listing (no stat per entry).
-    with os.scandir(folder) as entries:
-        classes = sorted(d.name for d in entries if d.is_dir())
+    classes = sorted(list_folders(folder))
     if not classes:
         raise DatasetError(f"{folder} has no class folders; expected {LAYOUT_HELP}")
     images: list[tuple[Path, int]] = []
     for label, name in enumerate(classes):
         class_dir = folder / name
-        with os.scandir(class_dir) as entries:
-            files = [class_dir / n for n in sorted(e.name for e in entries
-                                                   if e.is_file() and os.path.splitext(e.name)[1].lower() in IMG_EXTENSIONS)]
+        files = [class_dir / n for n in sorted(list_files(
+            class_dir, lambda n: os.path.splitext(n)[1].lower() in IMG_EXTENSIONS))]
         if not files:
             # ImageFolder raises for an empty class folder too ("Found no valid file").
             raise DatasetError(f"class folder {folder / name} holds no image files")

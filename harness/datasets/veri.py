@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 
 from harness.datasets.errors import DatasetError
+from harness.datasets.paths import check_bare_name, link_problem, list_files
 from harness.datasets.reid import ReidDataset, ReidSplit, check_counts, cycle_sizes, \
     synthetic_identities
 from harness.datasets.synthetic import save_jpeg, smooth_image
@@ -70,9 +70,15 @@ def read_label_csv(path: Path) -> list[tuple[str, int, int, int]]:
             rows.append((row[0], int(row[1]), int(row[2]), int(row[3])))
         except ValueError:
             raise DatasetError(f"{path}:{lineno}: vehicle/colour/type ids must be integers") from None
+        check_bare_name(row[0], f"{path}:{lineno}", path.parent / _image_folder_of(path.name))
     if not rows:
         raise DatasetError(f"{path}: no rows")
     return rows
+
+
+def _image_folder_of(label_name: str) -> str:
+    """The image folder a label file names its images in (``label_test.csv`` -> ``image_test``)."""
+    return label_name.replace("label_", "image_").rsplit(".", 1)[0]
 
 
 def _rows(text: str):
@@ -90,15 +96,16 @@ def read_split(root: Path, name: str) -> ReidSplit:
     folder, label_name = LAYOUT[name]
     rows = read_label_csv(root / label_name)
     image_dir = root / folder
+    listed = {r[0] for r in rows}
     try:  # one listing (file types included) instead of a stat per listed image
-        with os.scandir(image_dir) as entries:
-            present = {e.name for e in entries if e.is_file()}
+        present = set(list_files(image_dir, listed.__contains__))
     except (FileNotFoundError, NotADirectoryError):
         present = set()
     paths = [image_dir / r[0] for r in rows]
-    missing = [str(p) for p, r in zip(paths, rows) if r[0] not in present and not p.is_file()]
+    missing = [f"{p} {link_problem(p)}" for p, r in zip(paths, rows)
+               if r[0] not in present and link_problem(p) is not None]
     if missing:
-        raise DatasetError(f"{len(missing)} images listed in {root / label_name} are missing "
+        raise DatasetError(f"{len(missing)} images listed in {root / label_name} cannot be read "
                            f"(e.g. {missing[:3]})")
     return ReidSplit(name, [str(i) for i in range(len(rows))], paths,
                      np.array([r[1] for r in rows]), np.array([camid_of(r[0]) for r in rows]),
