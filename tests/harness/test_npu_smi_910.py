@@ -285,3 +285,22 @@ def test_without_the_map_a_910_table_cannot_be_addressed(tmp_path):
         npu_smi.query(program=str(script))
     table.write_text(TABLE_310P3_TWO_CHIPS)
     assert npu_smi.query(program=str(script)).logical_ids() == [0, 1]
+
+
+def test_npu_test_skips_naming_the_logical_id_of_a_host_id(fake, monkeypatch):
+    """--devices 5 in a container that sees host 3-7: skipped, saying 5 is logical 2."""
+    from types import SimpleNamespace
+
+    import fixtures.ascend as plugin
+    from harness import backends as registry
+    from harness.backends.ascend import AscendBackend
+
+    backend = AscendBackend(environ=smi_env(fake, "910B3"))
+    monkeypatch.setattr(registry, "get", lambda name: backend)
+    config = SimpleNamespace(suite_options=SimpleNamespace(devices=(5,)))
+    item = SimpleNamespace(get_closest_marker=lambda name: object() if name == "npu" else None, config=config)
+    with pytest.raises(pytest.skip.Exception, match=r"device 5 is not a logical id .*\[0, 1, 2, 3, 4\].*"
+                                                    r"host numbering of NPU 5 chip 0, which is logical id 2"):
+        plugin.pytest_runtest_setup(item)
+    config.suite_options.devices = (2,)
+    plugin.pytest_runtest_setup(item)  # a listed logical id: runs
