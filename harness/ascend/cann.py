@@ -164,6 +164,30 @@ def driver_version(roots: list[Path]) -> Optional[str]:
     return None
 
 
+# -- the chips a toolkit compiles for -----------------------------------------------------------
+PLATFORM_CONFIG_GLOBS = ("*-linux/data/platform_config", "compiler/data/platform_config")
+
+
+def platform_socs(home: Optional[Path]) -> Optional[list[str]]:
+    """The ``--soc_version`` values this toolkit has a platform config for: the names of
+    ``<toolkit>/<arch>-linux/data/platform_config/<soc>.ini``; None when it has no such folder."""
+    if home is None:
+        return None
+    names = {ini.stem for pattern in PLATFORM_CONFIG_GLOBS for folder in Path(home).glob(pattern)
+             for ini in folder.glob("*.ini")}
+    return sorted(names) or None
+
+
+def soc_problem(soc: str, home: Optional[Path]) -> Optional[str]:
+    """Why ``soc`` cannot be compiled for with the toolkit at ``home`` (None when it can,
+    or when the toolkit lists no platform configs to check against)."""
+    socs = platform_socs(home)
+    if socs is None or soc in socs:
+        return None
+    family = [s for s in socs if s[:9] == soc[:9]] or socs
+    return (f"the toolkit at {home} has no platform config for --soc_version {soc} (it has "
+            f"{', '.join(family[:12])}{' ...' if len(family) > 12 else ''}); pass --soc-version with one of them")
+
 # -- the install ------------------------------------------------------------------------------
 @dataclass
 class CannInstall:

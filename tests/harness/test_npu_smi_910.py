@@ -297,10 +297,40 @@ def test_npu_test_skips_naming_the_logical_id_of_a_host_id(fake, monkeypatch):
 
     backend = AscendBackend(environ=smi_env(fake, "910B3"))
     monkeypatch.setattr(registry, "get", lambda name: backend)
-    config = SimpleNamespace(suite_options=SimpleNamespace(devices=(5,)))
+    config = SimpleNamespace(suite_options=SimpleNamespace(devices=(5,), soc_version=""))
     item = SimpleNamespace(get_closest_marker=lambda name: object() if name == "npu" else None, config=config)
     with pytest.raises(pytest.skip.Exception, match=r"device 5 is not a logical id .*\[0, 1, 2, 3, 4\].*"
                                                     r"host numbering of NPU 5 chip 0, which is logical id 2"):
         plugin.pytest_runtest_setup(item)
     config.suite_options.devices = (2,)
     plugin.pytest_runtest_setup(item)  # a listed logical id: runs
+
+
+def test_toolkit_platform_configs_name_the_chips_it_compiles_for(tmp_path):
+    from harness.ascend import cann
+
+    folder = tmp_path / "aarch64-linux" / "data" / "platform_config"
+    folder.mkdir(parents=True)
+    for soc in ("Ascend310P3", "Ascend910B3", "Ascend910_9382", "Ascend910_9392"):
+        (folder / f"{soc}.ini").write_text("[version]\n")
+    assert cann.platform_socs(tmp_path) == ["Ascend310P3", "Ascend910B3", "Ascend910_9382", "Ascend910_9392"]
+    assert cann.soc_problem("Ascend910_9392", tmp_path) is None
+    problem = cann.soc_problem("Ascend910", tmp_path)
+    assert "no platform config for --soc_version Ascend910 (it has Ascend910B3, Ascend910_9382" in problem
+    assert cann.platform_socs(tmp_path / "none") is None and cann.soc_problem("Ascend910", tmp_path / "none") is None
+
+
+def test_npu_test_skips_when_no_chip_name_can_be_had(fake, monkeypatch, tmp_path):
+    """A3 table whose board query fails: the npu test is skipped saying so and naming --soc-version."""
+    from types import SimpleNamespace
+
+    import fixtures.ascend as plugin
+    from harness.backends.ascend import AscendBackend
+
+    backend = AscendBackend(environ=smi_env(fake, "Ascend910_9392"))
+    opts = SimpleNamespace(soc_version="")
+    assert plugin.chip_problem(backend, opts, 3) is None  # the board query names Ascend910_9392
+    broken = AscendBackend(environ=smi_env(fake, "Ascend910_9392", SUITE_DOUBLE_NPU_BOARD_FAIL="1"))
+    problem = plugin.chip_problem(broken, opts, 0)
+    assert "'Ascend910', a family" in problem and "board query failed" in problem and "--soc-version" in problem
+    assert plugin.chip_problem(broken, SimpleNamespace(soc_version="Ascend910_9392"), 0) is None

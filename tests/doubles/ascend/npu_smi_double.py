@@ -15,6 +15,7 @@ Environment:
   container that mounts only some of the host's devices: the table prints host numbering,
   ``info -m`` numbers them 0.. as logical ids (default 0..COUNT-1).
 * SUITE_DOUBLE_NPU_BUSY=<logical id>[,...] - those chips show AICore load and a process.
+* SUITE_DOUBLE_NPU_BOARD_FAIL=1 - the board query fails (exit 2).
 * SUITE_DOUBLE_DRIVER_VERSION.
 """
 from __future__ import annotations
@@ -142,6 +143,9 @@ def main(argv=None) -> int:
     if argv[:3] == ["info", "-t", "board"]:
         npu, chip = _option(argv, "-i"), _option(argv, "-c")
         text = board(name, npu, chip) if npu is not None and chip is not None else None
+        if os.environ.get("SUITE_DOUBLE_NPU_BOARD_FAIL"):
+            print("dcmi get board info failed, ret = -8005", file=sys.stderr)
+            return 2
         if text is None:
             print(f"The device or chip does not exist: -i {npu} -c {chip}", file=sys.stderr)
             return 2
