@@ -41,6 +41,7 @@ def safe_torch_load(path: Path) -> Any:
 
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    check_container(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -49,8 +50,63 @@ def safe_torch_load(path: Path) -> Any:
             f"tensors/containers (weights_only=True rejected it; nothing in it was run): "
             f"{_unpickling_reason(exc)}"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except (EOFError, RuntimeError) as exc:
+        # The legacy format ending inside its pickles (EOFError) or its tensor bytes
+        # (RuntimeError "unexpected EOF ...").
+        if isinstance(exc, EOFError) or "unexpected EOF" in str(exc):
+            raise CheckpointError(f"checkpoint {path} is truncated (the file ends inside its "
+                                  "data) - fetch it again") from None
         raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
+
+
+# What ``torch.save`` writes: a zip archive (since torch 1.6), or the legacy format, which
+# starts with the pickled magic number 0x1950a86a20f9469cfc6c (protocol 2, LONG1 of 10 bytes).
+_ZIP_MAGIC = b"PK\x03\x04"
+_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
+
+
+def check_container(path: Path) -> None:
+    """Say what is wrong with a file that is not a readable ``torch.save`` file before
+    torch does (its messages for these are an empty string, "Unsupported operand 60" or a
+    miniz internal error): empty, not a PyTorch checkpoint at all, or a truncated/corrupt
+    zip archive. The zip's CRCs are checked too: torch reads stored tensors unchecked, so
+    a flipped byte would otherwise become a wrong weight."""
+    import zipfile
+
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"checkpoint {path} is empty (0 bytes): the download or copy did "
+                              "not complete - fetch it again")
+    with open(path, "rb") as f:
+        head = f.read(len(_LEGACY_MAGIC))
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint {path} is truncated or corrupt ({size} bytes, a zip "
+                                  f"archive that cannot be read: {exc}) - fetch it again") from None
+        if bad is not None:
+            raise CheckpointError(f"checkpoint {path} is corrupt: entry {bad} fails its CRC check "
+                                  "- fetch it again")
+    elif len(head) < len(_LEGACY_MAGIC) and _LEGACY_MAGIC.startswith(head):
+        raise CheckpointError(f"checkpoint {path} is truncated ({size} bytes, inside the legacy "
+                              "format's header) - fetch it again")
+    elif not head.startswith(_LEGACY_MAGIC) and not _is_tar(path):  # tar: torch < 0.4's format
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint (it starts with {head[:8]!r}; "
+                              "torch.save writes a zip archive or a pickle with torch's magic "
+                              "number) - is it an error page or another file saved under this name?")
+
+
+def _is_tar(path: Path) -> bool:
+    import tarfile
+
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
 
 
 def _unpickling_reason(exc: Exception) -> str:

@@ -1,5 +1,6 @@
-"""Checkpoint faults: missing, wrong checksum, truncated, wrong keys/shapes, and a file
-whose pickle would run code (refused; the code never runs)."""
+"""Checkpoint faults: missing, empty, not a checkpoint at all, wrong checksum, truncated or
+corrupt, wrong keys/shapes, and a file whose pickle would run code (refused; the code
+never runs)."""
 from __future__ import annotations
 
 import hashlib
@@ -42,12 +43,67 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     path = tmp_path / "cut.pth"
     torch.save(small_model().state_dict(), path)
     path.write_bytes(path.read_bytes()[:300])
-    with pytest.raises(CheckpointError, match=f"cannot read checkpoint {path}"):
+    with pytest.raises(CheckpointError, match=f"checkpoint {path} is truncated or corrupt"):
         safe_torch_load(path)
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"<html>404 Not Found</html>")
     with pytest.raises(CheckpointError, match=f"{junk}"):
         plain_state_dict(junk)
+
+
+def test_empty_file_says_it_is_empty(tmp_path):
+    path = tmp_path / "empty.pth"
+    path.touch()
+    with pytest.raises(CheckpointError, match=rf"checkpoint {path} is empty \(0 bytes\)"):
+        plain_state_dict(path)
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 8, b"<html>404 Not Found</html>", b"\x80\x04K\x01.",
+                                     b"version https://git-lfs.github.com/spec/v1\noid sha256:00\n"])
+def test_random_bytes_are_not_a_pytorch_checkpoint(tmp_path, content):
+    """Random bytes, an HTML error page, a plain pickle, a Git LFS pointer: none is what
+    torch.save writes, and the message says so instead of torch's "Unsupported operand"."""
+    path = tmp_path / "w.pth"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=rf"{path} is not a PyTorch checkpoint \(it starts with ") as err:
+        safe_torch_load(path)
+    assert "Unsupported operand" not in str(err.value) and "refused to load" not in str(err.value)
+
+
+@pytest.mark.parametrize("keep", [0.5, 300, 3])
+def test_truncated_zip_checkpoint_says_truncated(tmp_path, keep):
+    path = tmp_path / "cut.pth"
+    torch.save(small_model().state_dict(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[:keep if isinstance(keep, int) else int(len(data) * keep)])
+    with pytest.raises(CheckpointError, match=rf"checkpoint {path} is truncated or corrupt|{path} is not a PyTorch"):
+        safe_torch_load(path)
+
+
+def test_corrupt_bytes_inside_a_zip_checkpoint_fail_its_crc(tmp_path):
+    """torch reads stored tensors without checking them: a flipped byte would load as a
+    wrong weight. The archive's CRC catches it."""
+    path = tmp_path / "flipped.pth"
+    torch.save({"w": torch.zeros(4096)}, path)
+    data = bytearray(path.read_bytes())
+    data[data.index(b"\0" * 64) + 10] ^= 0xFF  # inside the tensor's bytes
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=rf"checkpoint {path} is corrupt: entry .*data/0 fails its CRC"):
+        safe_torch_load(path)
+
+
+def test_legacy_format_loads_and_truncated_legacy_says_truncated(tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.arange(3.0)}, buf, _use_new_zipfile_serialization=False)
+    path = tmp_path / "legacy.pth"
+    path.write_bytes(buf.getvalue())
+    assert torch.equal(safe_torch_load(path)["w"], torch.arange(3.0))
+    for keep in (len(buf.getvalue()) - 20, 100, 6):
+        path.write_bytes(buf.getvalue()[:keep])
+        with pytest.raises(CheckpointError, match=rf"checkpoint {path} is truncated"):
+            safe_torch_load(path)
 
 
 def test_missing_unexpected_and_misshaped_keys_are_all_named(tmp_path):
