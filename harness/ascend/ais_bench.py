@@ -63,8 +63,12 @@ class AisBenchRun:
         if any("," in str(p) for p in self.inputs):
             raise ValueError("ais_bench --input paths cannot contain ',' (it separates inputs)")
 
-    def args(self, python: str = "python3") -> list[str]:
-        out = [python, "-m", "ais_bench", "--model", str(self.model)]
+    def args(self, python: str = "python3", frontend=None) -> list[str]:
+        """The argument list; ``frontend`` (``harness.ascend.runners.Frontend``) gives the
+        program words and the model option of msit or ais_infer (default ``python3 -m
+        ais_bench --model``)."""
+        prefix = list(frontend.prefix) if frontend is not None else [python, "-m", "ais_bench"]
+        out = prefix + [frontend.model_flag if frontend is not None else "--model", str(self.model)]
         if self.inputs:
             out += ["--input", ",".join(str(p) for p in self.inputs)]
         if self.output is not None:
@@ -122,14 +126,20 @@ def output_file_name(input_file: str | Path, index: int, outfmt: str = "BIN") ->
     return f"{stem}_{index}.{outfmt.lower()}"
 
 
+_ais_output_file_name = output_file_name
+
+
 def read_sample_outputs(result_dir: Path, first_input_files: Mapping[str, str], specs,
-                        outfmt: str = "BIN") -> dict[str, list[np.ndarray]]:
+                        outfmt: str = "BIN", name_of=None) -> dict[str, list[np.ndarray]]:
     """Per-sample outputs from the files ais_bench wrote.
 
     ``first_input_files``: sample id -> the file name it had in the first input folder.
+    ``name_of(input file, output index, outfmt)`` names an output (default ais_bench's
+    ``output_file_name``; the legacy benchmark numbers outputs from 1).
     Fewer outputs than inputs is an error naming the missing samples; a file of the wrong
     size is an error naming the file (and whether it is truncated).
     """
+    output_file_name = name_of or _ais_output_file_name
     if outfmt != "BIN":
         raise ValueError("only BIN outputs are read back (TXT loses precision, as the guides' six decimals)")
     names: dict[str, str] = {}
@@ -172,14 +182,14 @@ class AisBenchResult:
 
 
 def run_ais_bench(spec: AisBenchRun, *, env: Optional[Mapping[str, str]], timeout_s: float,
-                  python: str = "python3", cwd: Optional[Path] = None) -> AisBenchResult:
-    """Run ais_bench; failures (status, timeout, no summary, unreadable summary JSON) raise
-    ``AisBenchError`` naming the command and the cause."""
+                  python: str = "python3", cwd: Optional[Path] = None, frontend=None) -> AisBenchResult:
+    """Run ais_bench (or the msit / ais_infer ``frontend``); failures (status, timeout, no
+    summary, unreadable summary JSON) raise ``AisBenchError`` naming the command and the cause."""
     out_root = None
     if spec.output is not None:
         out_root = Path(spec.output) if cwd is None else Path(cwd) / spec.output
     before = [p.name for p in out_root.iterdir()] if out_root and out_root.is_dir() else []
-    cmd = spec.args(python)
+    cmd = spec.args(python, frontend)
     res = run_tool(cmd, timeout_s=timeout_s, env=env, cwd=cwd, error_class=AisBenchError,
                    error_lines=error_lines)
     try:

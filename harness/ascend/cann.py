@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 
+from harness.ascend import runners
 from harness.ascend.errors import ToolError, ToolOutputError
 from harness.ascend.proc import run_tool
 
@@ -204,6 +205,13 @@ class CannInstall:
     ais_bench_detail: str = ""
     legacy_benchmark: Optional[str] = None
     problems: list[str] = field(default_factory=list)
+    frontends: dict = field(default_factory=dict)  # runner name -> runners.Frontend (program found)
+    probes: dict = field(default_factory=dict)  # runner name -> runners.Probe
+    runner_choice: str = "auto"
+
+    def runner_for(self, guide_runner: Optional[str]) -> tuple[Optional[str], str]:
+        """(runner, why) for a guide whose own runner is ``guide_runner``."""
+        return runners.choose(self.runner_choice, guide_runner, self.probes)
 
     def missing(self) -> list[str]:
         """What is missing for the ais_bench path, each phrased as what to provide."""
@@ -214,27 +222,40 @@ class CannInstall:
                        "SUITE_ASCEND_SET_ENV)")
         if self.atc is None:
             out.append("no `atc` on PATH after sourcing set_env.sh (install the CANN toolkit)")
-        if not self.ais_bench:
-            out.append(f"ais_bench is not usable with `{self.python} -m ais_bench` "
-                       f"({self.ais_bench_detail}); install the ais_bench and aclruntime wheels, "
-                       f"or point {PYTHON_ENV} at the interpreter that has them")
+        runner, why = self.runner_for(None)
+        if runner is None:
+            out.append(why)
+            if not self.ais_bench:
+                out.append(f"ais_bench is not usable with `{self.python} -m ais_bench` "
+                           f"({self.ais_bench_detail}); install the ais_bench and aclruntime wheels, "
+                           f"or point {PYTHON_ENV} at the interpreter that has them")
         return out + self.problems
 
 
-def probe_ais_bench(python: str, env: Mapping[str, str], timeout_s: float = 120.0) -> tuple[bool, str]:
-    """ais_bench is usable when ``ais_bench.infer`` and ``aclruntime`` import (reference 3.1:
-    a different LLM tool is also called ``ais_bench``, so the package name alone proves
-    nothing)."""
-    code = ("import ais_bench.infer, aclruntime;"
-            "print(getattr(aclruntime, '__version__', 'unknown'))")
+def aclruntime_version(python: str, env: Mapping[str, str], timeout_s: float = 60.0) -> str:
+    """The aclruntime wheel's version, for the records (best effort: the probe that decides
+    usability is running the tool, ``harness.ascend.runners.probe``)."""
+    code = "import aclruntime; print(getattr(aclruntime, '__version__', 'unknown'))"
     try:
         res = run_tool([python, "-c", code], timeout_s=timeout_s, env=env, check=False)
-    except ToolError as exc:
-        return False, exc.cause
-    if res.returncode != 0:
-        last = [ln for ln in res.output.splitlines() if ln.strip()][-1:] or ["no output"]
-        return False, last[0].strip()
-    return True, f"aclruntime {res.stdout.strip() or 'unknown'}"
+    except ToolError:
+        return "unknown"
+    return res.stdout.strip() if res.returncode == 0 and res.stdout.strip() else "unknown"
+
+
+def probe_runners(info: "CannInstall", environ: Mapping[str, str]) -> None:
+    """Find each runner's program and run it once (``runners.probe``)."""
+    path = info.env.get("PATH", "")
+    for name in runners.FALLBACK_ORDER:
+        fe = runners.frontend(name, info.python, environ, path)
+        if fe is not None:
+            info.frontends[name] = fe
+            info.probes[name] = runners.probe(fe, info.env)
+    ais = info.probes.get("ais_bench")
+    info.ais_bench = bool(ais and ais.usable)
+    info.ais_bench_detail = (f"aclruntime {aclruntime_version(info.python, info.env)}" if info.ais_bench
+                             else ais.detail if ais else "not probed")
+    info.legacy_benchmark = info.frontends["benchmark"].prefix[0] if "benchmark" in info.frontends else None
 
 
 def discover(environ: Optional[Mapping[str, str]] = None) -> CannInstall:
@@ -261,7 +282,9 @@ def discover(environ: Optional[Mapping[str, str]] = None) -> CannInstall:
     path = env.get("PATH", "")
     info.atc = shutil.which("atc", path=path)
     info.npu_smi = shutil.which("npu-smi", path=path) or shutil.which("npu-smi", path="/usr/local/sbin")
-    arch = machine_arch()
-    info.legacy_benchmark = shutil.which(f"benchmark.{arch}", path=path + os.pathsep + os.getcwd())
-    info.ais_bench, info.ais_bench_detail = probe_ais_bench(python, env)
+    try:
+        info.runner_choice = runners.requested(base)
+    except ValueError as exc:
+        problems.append(str(exc))
+    probe_runners(info, {**base, **env})
     return info

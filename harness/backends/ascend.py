@@ -1,7 +1,13 @@
 """The Ascend backend: ``atc`` compiles the guide's ONNX per batch size for the chip's
-``--soc_version``, ``ais_bench`` runs it (accuracy over whole folders of ``.bin`` files,
-throughput by pure inference with ``--loop``), results in the same records as every
-backend. The tool layer is ``harness.ascend``; facts: shared/reference/ascend_tools.md.
+``--soc_version``; an inference runner runs it (accuracy over whole folders of ``.bin``
+files, throughput by pure inference): ``ais_bench``, ``msit benchmark``, ``ais_infer.py``
+or the legacy ``benchmark.{arch}``, the guide's own where the host has it
+(``harness.ascend.runners``). Results go into the same records as every backend. The tool
+layer is ``harness.ascend``; facts: shared/reference/ascend_tools.md.
+
+Everything handed to a runner passes the ait/msit path checks (``harness.ascend.paths``):
+folders 0750 and files 0640 whatever the umask, hard links or copies instead of symlinks,
+safe-character paths, absolute output folders.
 
 Compiled models are cached (``options.extra["cache"]``, an ``ArtifactCache``) by the
 digest of the ONNX, the atc flags and files, the soc and the toolkit version, so xdist
@@ -9,7 +15,6 @@ workers compile each once under the cache's file lock.
 """
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -18,9 +23,8 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from harness.ascend import cann, fusion_switch, npu_smi
-from harness.ascend.ais_bench import AisBenchRun, read_sample_outputs, run_ais_bench
-from harness.ascend.ais_bench_summary import AisBenchOutputError, error_lines, parse_files_per_batch
+from harness.ascend import cann, fusion_switch, npu_smi, paths
+from harness.ascend.ais_runner import AisFamilyRunner
 from harness.ascend.atc import AtcCompile, find_om, run_atc
 from harness.ascend.devices import VISIBLE_ENV, runtime_device_id
 from harness.ascend.errors import AisBenchError, ToolError
@@ -51,6 +55,9 @@ class AscendModel(CompiledModel):
         self.options = options
         self.work_dir = Path(work_dir)
         self.physical_device = options.device_id
+        self.runner_name, self.runner_why = backend.install().runner_for(getattr(guide, "runner", None))
+        if self.runner_name is None:
+            raise BackendError(self.runner_why)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _env(self) -> dict[str, str]:
@@ -65,44 +72,53 @@ class AscendModel(CompiledModel):
         except ValueError as exc:
             raise BackendError(str(exc)) from None
 
-    def _scratch(self, tag: str) -> Path:
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f"{self.path.stem}.{tag}.", dir=self.work_dir))
+    def _runner(self):
+        """The runner chosen for this guide, bound to the device and timeout."""
+        env = self._env()
+        fe = self._backend.install().frontends[self.runner_name]
+        if self.runner_name == "benchmark":
+            from harness.ascend.legacy_runner import LegacyRunner
 
-    def _run(self, spec: AisBenchRun, env):
-        return run_ais_bench(spec, env=env, timeout_s=self.options.timeout_s,
-                             python=self._backend.install().python)
+            return LegacyRunner(fe, env, self.options.timeout_s, self._device(env), self.guide)
+        return AisFamilyRunner(fe, env, self.options.timeout_s, self._device(env))
+
+    def _scratch(self, tag: str) -> Path:
+        """A fresh folder (0750) under a safe-character root, removed after a good run."""
+        root = paths.safe_root(self.work_dir)
+        folder = Path(tempfile.mkdtemp(prefix=f"{paths.safe_stem(self.path.stem, 0)}.{tag}.", dir=root))
+        return paths.make_dir(folder)
+
+    def _om(self, scratch: Path) -> Path:
+        return paths.ready_file(self.path, scratch / "om")
+
+    @property
+    def provenance(self) -> dict:
+        return {"runner": self.runner_name, "runner_choice": self.runner_why}
 
     # -- one batch -----------------------------------------------------------------------------
     def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-        """One batch: each input written as one file holding the whole batch (ais_bench then
+        """One batch: each input written as one file holding the whole batch (the runner then
         takes one file per batch), outputs read back with their exact byte size checked."""
         scratch = self._scratch("run")
         files = []
-        for spec in self.guide.inputs:
+        for k, spec in enumerate(self.guide.inputs):
             arr = np.ascontiguousarray(feeds[spec.name], dtype=spec.dtype)
             if tuple(arr.shape) != spec.concrete(self.batch_size):
                 raise ValueError(f"input {spec.name!r} has shape {tuple(arr.shape)}, om compiled for "
                                  f"{spec.concrete(self.batch_size)}")
-            folder = scratch / "in" / spec.name
-            folder.mkdir(parents=True)
-            arr.tofile(folder / "batch.bin")
-            files.append(folder / "batch.bin")
-        env = self._env()
-        spec = AisBenchRun(model=self.path, inputs=tuple(files), output=scratch, output_dirname="out",
-                           outfmt="BIN", device=self._device(env))
-        result = self._run(spec, env)
+            folder = paths.make_dir(paths.make_dir(scratch / "in") / f"input{k}")
+            files.append(paths.write_array(folder / "batch.bin", arr))
+        runner = self._runner()
+        written = runner.run_files(self._om(scratch), files, len(self.guide.outputs), scratch)
         outputs = []
-        for k, out in enumerate(self.guide.outputs):
-            path = result.result_dir / f"batch_{k}.bin"
+        for path, out in zip(written, self.guide.outputs):
             shape = out.concrete(self.batch_size)
             expected = int(np.prod(shape)) * np.dtype(out.dtype).itemsize
             size = path.stat().st_size if path.is_file() else None
             if size != expected:
-                raise AisBenchError(spec.args(self._backend.install().python),
+                raise AisBenchError([runner.frontend.name, str(self.path)],
                                     f"{path}: " + ("missing" if size is None else f"{size} bytes, expected "
-                                                   f"{expected} ({out.dtype} {shape})"), 0,
-                                    error_lines(result.run.output))
+                                                   f"{expected} ({out.dtype} {shape})"), 0)
             outputs.append(np.fromfile(path, dtype=out.dtype).reshape(shape))
         shutil.rmtree(scratch, ignore_errors=True)
         return outputs
@@ -110,83 +126,54 @@ class AscendModel(CompiledModel):
     # -- a whole dataset -------------------------------------------------------------------------
     def run_samples(self, input_dirs: Mapping[str, Path], sample_ids: Sequence[str],
                     work_dir: Optional[Path] = None, progress=None):
-        """ONE ais_bench accuracy run over the input folders (several inputs comma-separated,
-        in model input order), then ``<stem>_<k>.bin`` mapped back to sample ids."""
+        """ONE runner pass over the input folders (several inputs in model input order),
+        then the output files mapped back to sample ids."""
         ids = list(sample_ids)
         if not ids:
             raise SampleIOError("zero samples to run")
         scratch = self._scratch("samples")
-        dirs = [self._selection(Path(input_dirs[s.name]), ids, scratch / "selected" / s.name)
-                for s in self.guide.inputs]
-        env = self._env()
-        spec = AisBenchRun(model=self.path, inputs=tuple(dirs), output=scratch, output_dirname="out",
-                           outfmt="BIN", device=self._device(env))
-        cmd = spec.args(self._backend.install().python)
-        result = self._run(spec, env)
-        what = f"ascend bs{self.batch_size}"
-        try:
-            outputs = read_sample_outputs(result.result_dir, {sid: f"{sid}.bin" for sid in ids},
-                                          self.guide.outputs)
-            self._check_batching(result, len(ids))
-        except AisBenchOutputError as exc:
-            raise AisBenchError(cmd, str(exc), 0, error_lines(result.run.output)) from None
-        check_outputs(outputs, ids, what=what)
+        names = {sid: paths.safe_stem(sid, i) + ".bin" for i, sid in enumerate(ids)}
+        dirs = [self._selection(Path(input_dirs[s.name]), ids, names, scratch / "selected" / f"input{k}")
+                for k, s in enumerate(self.guide.inputs)]
+        outputs = self._runner().run_folders(self._om(scratch), dirs, names, self.guide.outputs,
+                                             self.batch_size, scratch)
+        check_outputs(outputs, ids, what=f"ascend bs{self.batch_size}")
         if progress is not None:
             progress(len(ids))
         shutil.rmtree(scratch, ignore_errors=True)
         return outputs
 
-    def _selection(self, folder: Path, ids: list[str], alt: Path) -> Path:
-        """The folder itself when it holds exactly these samples, else a folder of links."""
+    def _selection(self, folder: Path, ids: list[str], names: Mapping[str, str], alt: Path) -> Path:
+        """The folder itself when it holds exactly these samples under their own names and
+        passes the runner's path checks; else ``alt``, a 0750 folder of hard links (or 0640
+        copies) of the selected files - never symlinks."""
         present = {p.stem for p in list_bins(folder)}
         missing = [s for s in ids if s not in present]
         if missing:
             raise SampleIOError(f"{folder}: no input file for samples {missing[:5]}")
-        if present == set(ids):
-            return folder
-        alt.mkdir(parents=True)
+        as_is = present == set(ids) and all(names[s] == f"{s}.bin" for s in ids)
+        if as_is and paths.refusal(folder.absolute()) is None \
+                and all(paths.refusal(folder.absolute() / names[s]) is None for s in ids):
+            return folder.absolute()
+        paths.make_dir(alt.parent)
+        paths.make_dir(alt)
         for sid in ids:
-            os.symlink(folder / f"{sid}.bin", alt / f"{sid}.bin")
+            paths.place(folder / f"{sid}.bin", alt / names[sid])
         return alt
-
-    def _check_batching(self, result, n: int) -> None:
-        """ais_bench grouped the files as the om's batch (reference 3.3) and ran every batch."""
-        fpb = parse_files_per_batch(result.run.stdout)
-        runs = math.ceil(n / self.batch_size)
-        if fpb is not None and (fpb.files_per_batch != self.batch_size or fpb.runcount != runs):
-            raise AisBenchOutputError(f"ais_bench grouped {fpb.files_per_batch} files per batch in "
-                                      f"{fpb.runcount} runs; expected {self.batch_size} per batch in {runs}")
-        s = result.summary
-        if s is not None and s.filesinfo and len(s.filesinfo) != n:
-            raise AisBenchOutputError(f"ais_bench summary lists {len(s.filesinfo)} samples, {n} were given")
 
     # -- throughput ------------------------------------------------------------------------------
     def benchmark(self, warmup: int = 2, rounds: int = 10, seed: int = 0) -> PerfStats:
-        """Pure inference (``--loop rounds --warmup_count warmup``) after an idle check;
-        per-round NPU_compute_time from the summary JSON, else the printed mean."""
+        """Pure inference after an idle check (``npu-smi info``); the runner's statistic of
+        record plus per-round times (``harness.perf``)."""
         env = self._env()
         smi = self._backend.install().npu_smi or "npu-smi"
         device = npu_smi.require_idle(self.physical_device, env=env, program=smi,
                                       attempts=int(self.options.extra.get("idle_attempts", 3)))
         scratch = self._scratch("perf")
-        spec = AisBenchRun(model=self.path, output=scratch, output_dirname="perf", loop=rounds,
-                           warmup_count=warmup, batchsize=self.batch_size, device=self._device(env))
-        result = self._run(spec, env)
-        npu = result.performance.npu_compute_time
-        extra = {"ais_bench_throughput": result.performance.throughput, "npu_compute_time_mean_ms": npu.mean,
-                 "device": self.physical_device, "chip": device.soc_version,
-                 "command": " ".join(spec.args(self._backend.install().python))}
-        times = result.summary.npu_compute_time_list if result.summary else ()
-        if times:
-            if len(times) != rounds:
-                raise AisBenchError(spec.args(self._backend.install().python),
-                                    f"summary has {len(times)} NPU_compute_time entries for --loop {rounds}", 0)
-            latencies = tuple(times)
-        else:
-            extra["note"] = "no per-round list in the summary; one value: the printed mean"
-            latencies = (npu.mean,)
+        stats = self._runner().benchmark(self._om(scratch), self.batch_size, rounds, warmup, scratch)
+        stats.extra.update({"device": self.physical_device, "chip": device.soc_version, **self.provenance})
         shutil.rmtree(scratch, ignore_errors=True)
-        return PerfStats(self.batch_size, latencies, warmup, PERF_SOURCE, extra)
+        return stats
 
 
 class AscendBackend(Backend):
@@ -229,7 +216,11 @@ class AscendBackend(Backend):
         smi = self.devices()
         return {"cann": inst.version or "unknown", "cann_version_file": inst.version_source,
                 "driver": inst.driver or (smi.driver_version if smi else None) or "unknown",
-                "ais_bench": inst.ais_bench_detail}
+                "ais_bench": inst.ais_bench_detail,
+                # Which runner runs a guide: its own when usable under "auto" (harness.ascend.runners);
+                # throughput records name the one that ran.
+                "runner_choice": inst.runner_choice,
+                "runners": ",".join(n for n, p in inst.probes.items() if p.usable) or "none"}
 
     def chip(self, options: CompileOptions) -> str:
         if options.soc_version:
@@ -272,6 +263,7 @@ class AscendBackend(Backend):
         def build(folder: Path) -> dict:
             spec = self.atc_compile(guide, onnx_path, batch_size, folder, soc)
             result = run_atc(spec, env=inst.env, timeout_s=options.timeout_s, cwd=folder, atc=atc_prog)
+            paths.seal(result.om)  # atc writes it under the umask; runners refuse group-writable files
             (folder / "atc.log").write_text(result.run.output)
             return {"om": result.om.name, "atc_args": spec.args(atc_prog)[1:],
                     "warnings": [d.code for d in result.outcome.warnings]}

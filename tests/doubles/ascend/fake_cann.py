@@ -6,6 +6,12 @@
         <arch>-linux/ascend_toolkit_install.info, bin/atc}
     <root>/Ascend/driver/version.info
     <root>/sbin/npu-smi
+    <root>/msit/bin/msit                   (the msit front end, ``msit benchmark``)
+    <root>/ais_infer/ais_infer.py          (where the TransPose guide copies ais_infer)
+
+Which runners a run sees is ``SUITE_DOUBLE_RUNNERS`` (comma-separated, default
+``ais_bench,msit,ais_infer``): the others are left off PATH / PYTHONPATH / the suite's
+runner variables.
 
 ``bin/atc`` is a bash wrapper that ``exec``s the double (as the real ``atc`` wrapper execs
 ``atc.bin``), with the interpreter that runs the tests (the system python lacks onnx).
@@ -22,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 SITE = Path(__file__).resolve().parent / "site"
 DEFAULT_VERSION = "8.0.RC3"
+DEFAULT_RUNNERS = "ais_bench,msit,ais_infer"
 
 
 @dataclass(frozen=True)
@@ -39,9 +46,15 @@ class FakeCann:
                                                                              "ASCEND_RT_VISIBLE_DEVICES")]:
             env.pop(k)
         env["SUITE_ASCEND_ROOT"] = str(self.root)
-        env.pop("SUITE_ASCEND_SET_ENV", None)
-        env["PATH"] = f"{self.sbin}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
-        env["PYTHONPATH"] = os.pathsep.join([str(SITE)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        for k in ("SUITE_ASCEND_SET_ENV", "SUITE_ASCEND_AIS_INFER", "SUITE_ASCEND_BENCHMARK"):
+            env.pop(k, None)
+        runners = set((double_settings.get("SUITE_DOUBLE_RUNNERS") or DEFAULT_RUNNERS).split(","))
+        path = [str(self.sbin)] + ([str(self.sbin.parent / "msit" / "bin")] if "msit" in runners else [])
+        env["PATH"] = os.pathsep.join(path + [env.get("PATH", "/usr/bin:/bin")])
+        site = [str(SITE)] if "ais_bench" in runners else []
+        env["PYTHONPATH"] = os.pathsep.join(site + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        if "ais_infer" in runners:
+            env["SUITE_ASCEND_AIS_INFER"] = str(self.sbin.parent / "ais_infer" / "ais_infer.py")
         env["SUITE_ASCEND_PYTHON"] = sys.executable
         env["SUITE_DOUBLE_CANN_VERSION"] = self.version
         env.update(double_settings)
@@ -94,4 +107,12 @@ def install(base: Path, version: str = DEFAULT_VERSION, driver: str = "23.0.3") 
     sbin = Path(base) / "sbin"
     sbin.mkdir(exist_ok=True)
     _wrapper(sbin / "npu-smi", "tests.doubles.ascend.npu_smi_double")
+    (Path(base) / "msit" / "bin").mkdir(parents=True, exist_ok=True)
+    _wrapper(Path(base) / "msit" / "bin" / "msit", "tests.doubles.ascend.msit_double")
+    ais_infer = Path(base) / "ais_infer"
+    ais_infer.mkdir(exist_ok=True)
+    (ais_infer / "ais_infer.py").write_text(
+        "# test double: ais_infer.py of 2022 (tests/doubles/ascend/site/ais_bench)\n"
+        f"import sys\nsys.path.insert(0, {str(SITE)!r})\n"
+        "from ais_bench.__main__ import main\nsys.exit(main(flavour='ais_infer'))\n")
     return FakeCann(root, set_env, latest, sbin, version)

@@ -6,6 +6,14 @@ the padding), ``<output>/<YYYY_MM_DD-HH_MM_SS or --output_dirname>/<stem>_<k>.bi
 ``<subdir>_summary.json`` sibling, the 2023 Performance Summary, exit 0 / 1 / 2.
 The om (written by the atc double) is run with ONNX Runtime at its static batch.
 
+Lineage (SUITE_DOUBLE_AIS_LINEAGE): "ait" (default; msit always) applies the ait/msit path
+checks (_checks.py) and, with SUITE_DOUBLE_AIS_NO_PKG_RESOURCES=1, crashes on start with
+UnboundLocalError as the ait frontend does without pkg_resources; "2023" plays the Ascend/tools
+frontend, which checks no paths. The same program serves ``msit benchmark`` (msit_double.py:
+``-om/--om-model``) and ``ais_infer.py`` (2022: no --warmup_count, ``sumary.json`` inside the
+output folder). SUITE_DOUBLE_NPU_TIME_MS reports a planted NPU_compute_time (one value or a
+"bs:ms,..." table) instead of the CPU timing, so floors can be judged end to end.
+
 Fault switches (environment): SUITE_DOUBLE_AIS_HANG=1 (hangs after loading, with a child
 process, so only a process-group kill ends it), SUITE_DOUBLE_AIS_CRASH=1 (RuntimeError
 after loading), SUITE_DOUBLE_AIS_DROP=<stem>[,<stem>] (that sample's outputs not written),
@@ -36,16 +44,23 @@ def str2bool(v):
     raise argparse.ArgumentTypeError(f"Boolean value expected, got {v!r}")
 
 
-def parser():
-    p = argparse.ArgumentParser(prog="ais_bench")
-    p.add_argument("--model", "-m", required=True)
+def parser(flavour="ais_bench"):
+    p = argparse.ArgumentParser(prog={"msit": "msit benchmark", "ais_infer": "ais_infer.py"}.get(flavour, "ais_bench"))
+    if flavour == "msit":
+        p.add_argument("--om-model", "-om", dest="model", required=True)
+    else:
+        p.add_argument("--model", "-m", required=True)
     p.add_argument("--input", "-i", default=None)
     p.add_argument("--output", "-o", default=None)
-    p.add_argument("--output_dirname", default=None)
+    p.add_argument("--output_dirname", *(["--output-dirname", "-od"] if flavour == "msit" else []), default=None)
     p.add_argument("--outfmt", default="BIN", choices=["NPY", "BIN", "TXT"])
     p.add_argument("--loop", "-l", type=int, default=1)
-    p.add_argument("--warmup_count", type=int, default=1)
-    p.add_argument("--batchsize", type=int, default=None)
+    if flavour != "ais_infer":  # the 2022 ais_infer had --infer_queue_count, not --warmup_count
+        p.add_argument("--warmup_count", *(["--warmup-count", "-wcount"] if flavour == "msit" else []),
+                       type=int, default=1)
+    else:
+        p.add_argument("--infer_queue_count", type=int, default=20)
+    p.add_argument("--batchsize", *(["--batch-size"] if flavour == "msit" else []), type=int, default=None)
     p.add_argument("--device", "-d", default="0")
     p.add_argument("--divide_input", type=str2bool, default=False)
     p.add_argument("--debug", type=str2bool, default=False)
@@ -138,8 +153,57 @@ def load_file(path, dtype):
         else np.fromfile(path, dtype=dtype)
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
+def lineage(flavour):
+    """Which frontend generation this run plays: "ait" (the ait/msit lineage, with path
+    checks; the default for ais_bench and always for msit) or "2023"/"2022" (Ascend/tools)."""
+    if flavour == "msit":
+        return "ait"
+    if flavour == "ais_infer":
+        return "2022"
+    return os.environ.get("SUITE_DOUBLE_AIS_LINEAGE", "ait")
+
+
+def aclruntime_version_ait():
+    """What the ait frontend's miscellaneous.py does at start: without pkg_resources its
+    import fails silently and the name is then used unbound (reference 11)."""
+    if os.environ.get("SUITE_DOUBLE_AIS_NO_PKG_RESOURCES") != "1":
+        return "0.0.2"
+    try:
+        raise ImportError("No module named 'pkg_resources'")
+        import pkg_resources  # noqa: F401 - never reached; makes the name local, as in the frontend
+    except ImportError:
+        pass
+    return pkg_resources.get_distribution("aclruntime").version
+
+
+def planted_npu_time(batchsize):
+    """SUITE_DOUBLE_NPU_TIME_MS: the NPU_compute_time (ms) to report instead of the CPU
+    timing, one number or a per-batch-size table "1:5.0,4:17.5" (a batch size missing from
+    the table keeps its CPU timing)."""
+    text = os.environ.get("SUITE_DOUBLE_NPU_TIME_MS", "").strip()
+    if not text:
+        return None
+    if ":" not in text:
+        return float(text)
+    table = dict(item.split(":") for item in text.split(",") if item.strip())
+    return float(table[str(batchsize)]) if str(batchsize) in table else None
+
+
+def main(argv=None, flavour="ais_bench"):
+    lin = lineage(flavour)
+    if lin == "ait":
+        aclruntime_version_ait()
+    p = parser(flavour)
+    args = p.parse_args(argv)
+    if lin == "ait":
+        from ais_bench._checks import PathRefused, check_args
+
+        try:
+            check_args(args)
+        except PathRefused as exc:
+            p.error(str(exc))
+    if not hasattr(args, "warmup_count"):
+        args.warmup_count = 1
     if args.output_dirname and not args.output:
         fail("parameter --output_dirname cann't be used alone. Please use it together with the parameter --output!")
     for name in ("dymHW", "dymDims", "dymShape", "dymShape_range", "acl_json_path"):
@@ -178,7 +242,7 @@ def main(argv=None):
     if args.output:
         sub = args.output_dirname or time.strftime("%Y_%m_%d-%H_%M_%S")
         out_dir = os.path.join(args.output, sub)
-        os.makedirs(out_dir, exist_ok=True)
+        os.makedirs(out_dir, mode=0o750, exist_ok=True)
         print(f"[INFO] output path:{out_dir}", flush=True)
 
     if args.input:
@@ -258,6 +322,9 @@ def main(argv=None):
                                      "outfiles": outfiles}
             index += 1
     print(f"Inference array Processing: 100%|##########| {len(groups)}/{len(groups)}", flush=True)
+    planted = planted_npu_time(batchsize)
+    if planted is not None:
+        times = [planted] * len(times)
     npu = stats(times)
     throughput = 1000.0 * batchsize / npu["mean"] if npu["mean"] else 0
     print("[INFO] -----------------Performance Summary------------------")
@@ -269,7 +336,11 @@ def main(argv=None):
         print(stat_line("D2H_latency", zero))
     print(f"[INFO] throughput 1000*batchsize.mean({batchsize})/NPU_compute_time.mean({npu['mean']}): {throughput}")
     print("[INFO] ------------------------------------------------------", flush=True)
-    if out_dir:
+    if out_dir and lin == "2022":  # Sep 2022: sumary.json inside the folder, fewer keys
+        with open(os.path.join(out_dir, "sumary.json"), "w") as f:
+            json.dump({"NPU_compute_time": {k: v for k, v in npu.items() if k != "count"},
+                       "H2D_latency": zero, "D2H_latency": zero, "throughput": throughput}, f)
+    elif out_dir:
         summary = {"filesinfo": filesinfo, "args": sys.argv, "NPU_compute_time": npu, "H2D_latency": zero,
                    "D2H_latency": zero, "throughput": throughput, "npu_compute_time_list": times,
                    "pid": os.getpid()}
