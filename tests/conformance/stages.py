@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from harness import checks
+from harness import checks, divergence
 from harness.chips import card_throughput
 from harness.export import read_interface, torch_outputs
 
@@ -91,10 +91,11 @@ class GuideStages:
 
     # -- 2. compile ------------------------------------------------------------------
     @stage("compile")
-    def test_compile(self, gs, guide, record, backend_name, batch_size):
+    def test_compile(self, gs, guide, record, backend_name, batch_size, ascend_compare):
         """The backend's artifact for this batch size matches the reference on one batch.
 
         Reference: ONNX Runtime (CPU) for other backends, PyTorch for ONNX Runtime itself.
+        On a mismatch the verdict names where the model diverges (harness/divergence.py).
         """
         tier = gs.synthetic()
         model = gs.compiled(backend_name, tier, batch_size)
@@ -108,6 +109,11 @@ class GuideStages:
             ref_name, atol, rtol = "onnxruntime", guide.atc.atol, guide.atc.rtol
         v = checks.arrays_close(f"{backend_name} vs {ref_name} (bs{batch_size})", got, want,
                                 atol, rtol, guide.output_names())
+        if not v.passed:  # only then: locating the diverging node runs the whole graph twice
+            v = divergence.explain(v, backend_name=backend_name, model=model, onnx_path=gs.onnx(tier, batch_size),
+                                   feeds=feeds, input_names=guide.input_names(), atol=atol, rtol=rtol,
+                                   ascend_install=gs.backend("ascend").install() if backend_name == "ascend" else None,
+                                   run_msit=ascend_compare)
         record(v, "compile", batch_size=batch_size, backend=backend_name, chip=gs.chip(backend_name))
         assert v.passed, str(v)
 

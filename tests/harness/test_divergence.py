@@ -1,0 +1,164 @@
+"""Where a compiled model diverges (harness/divergence.py): a divergence planted in one
+layer of an exported model is named - op type, node, output, size of the difference - and
+the name reaches the failing compile verdict; the Ascend report is the ready
+``msit debug compare`` command on inputs msit's path checks accept, run when asked."""
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from harness import checks, divergence
+
+ATOL, RTOL = 1e-4, 1e-3
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A small exported CNN (Conv, Relu, Conv, Relu, Flatten, Gemm) and one batch."""
+    import torch
+
+    from harness.export import export_onnx
+    from harness import guides
+    from harness.guides.base import TensorSpec
+
+    folder = tmp_path_factory.mktemp("divergence")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(8 * 8 * 8, 5)).eval()
+    guide = guides.get("dpn131").replace(name="tiny", inputs=(TensorSpec("image", ("B", 3, 8, 8)),),
+                                         outputs=(TensorSpec("class", ("B", 5), layout="NC"),), extra={})
+    path = export_onnx(guide, net, folder / "tiny.onnx", None)
+    feeds = {"image": np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)}
+    return SimpleNamespace(path=path, feeds=feeds, folder=folder, guide=guide)
+
+
+def perturbed_copy(path: Path, conv_index: int, folder: Path):
+    """The ONNX with the weights of its ``conv_index``-th Conv scaled by 1.05; saved beside it."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    conv = [n for n in model.graph.node if n.op_type == "Conv"][conv_index]
+    init = next(i for i in model.graph.initializer if i.name == conv.input[1])
+    init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init) * np.float32(1.05), init.name))
+    out = folder / f"perturbed_conv{conv_index}.onnx"
+    onnx.save(model, str(out))
+    return model, conv, out
+
+
+def test_planted_divergence_in_one_conv_is_the_first_node_named(exported):
+    model, conv, _ = perturbed_copy(exported.path, 1, exported.folder)
+    found = divergence.compare_nodes(exported.path, exported.feeds, ATOL, RTOL, candidate_model=model)
+    d = found.divergence
+    assert d is not None and (d.op_type, d.node, d.output) == ("Conv", conv.name, conv.output[0])
+    names = [n.name for n in model.graph.node]
+    assert d.index == names.index(conv.name) and d.index > 0  # the nodes before it agreed
+    assert d.max_abs_diff > ATOL and 0 < d.violations <= d.size
+    assert f"first diverging ONNX node: Conv {conv.name!r}" in found.message()
+
+
+def test_planted_divergence_in_the_first_layer(exported):
+    model, conv, _ = perturbed_copy(exported.path, 0, exported.folder)
+    d = divergence.compare_nodes(exported.path, exported.feeds, ATOL, RTOL, candidate_model=model).divergence
+    assert (d.index, d.node) == (0, conv.name)
+
+
+def test_no_divergence_says_where_the_difference_lies(exported):
+    found = divergence.compare_nodes(exported.path, exported.feeds, ATOL, RTOL)
+    assert found.divergence is None and found.compared >= 6
+    assert "no ONNX node differs beyond tolerance" in found.message() and "the export" in found.message()
+
+
+def test_shape_and_nan_count_as_divergence():
+    assert divergence._beyond(np.zeros((2, 3)), np.zeros((3, 2)), 0.1, 0.0) == (6, float("inf"))
+    assert divergence._beyond(np.array([np.nan, 1.0]), np.array([0.0, 1.0]), 0.1, 0.0)[0] == 1
+    assert divergence._beyond(np.array([1.0, 2.0]), np.array([1.0, 2.05]), 0.1, 0.0) == (0, pytest.approx(0.05))
+
+
+def test_failing_compile_verdict_names_the_node(exported):
+    """An ONNX Runtime backend whose model carries the planted fault: the compile verdict's
+    message names the Conv (the same call test_compile makes on failure)."""
+    import onnxruntime as ort
+
+    from harness.backends.onnxruntime import OrtModel
+
+    _, conv, bad_path = perturbed_copy(exported.path, 1, exported.folder)
+    session = ort.InferenceSession(str(bad_path), providers=["CPUExecutionProvider"])
+    candidate = OrtModel(exported.guide, 2, bad_path, session)
+    reference = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
+    v = checks.arrays_close("onnxruntime vs reference (bs2)", candidate.run(exported.feeds),
+                            reference.run(None, exported.feeds), ATOL, RTOL, ["class"])
+    assert not v.passed
+    v = divergence.explain(v, backend_name="onnxruntime", model=candidate, onnx_path=exported.path,
+                           feeds=exported.feeds, input_names=["image"], atol=ATOL, rtol=RTOL)
+    assert not v.passed and f"first diverging ONNX node: Conv {conv.name!r}" in str(v)
+    assert v.details["divergence"]["divergence"]["output"] == conv.output[0]
+
+
+def fake_install(tmp_path, with_msit: bool):
+    """An install whose PATH holds (or lacks) a stand-in ``msit`` that records its arguments
+    and writes a result CSV where msit does (``<output>/<timestamp>/result_<timestamp>.csv``)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    if with_msit:
+        script = bin_dir / "msit"
+        script.write_text(f"#!{sys.executable}\n"
+                          "import sys, pathlib\n"
+                          "out = pathlib.Path(sys.argv[sys.argv.index('-o') + 1]) / '20261130102900'\n"
+                          "out.mkdir(parents=True)\n"
+                          "(out / 'result_20261130102900.csv').write_text('stand-in\\n')\n"
+                          "(out / 'argv.txt').write_text('\\n'.join(sys.argv[1:]))\n"
+                          "print('[INFO] Analyser call parameter strategy=FIRST_INVALID_OVERALL')\n")
+        script.chmod(0o755)
+    return SimpleNamespace(env={"PATH": str(bin_dir)}, home=tmp_path / "toolkit")
+
+
+def ascend_model(tmp_path, exported):
+    om = tmp_path / "tiny_bs2.om"
+    om.write_bytes(b"om")
+    return SimpleNamespace(path=om, work_dir=tmp_path / "work", options=SimpleNamespace(timeout_s=60.0))
+
+
+def test_ascend_prints_the_msit_command_on_inputs_msit_accepts(tmp_path, exported):
+    old = os.umask(0o002)  # Ubuntu's default for ordinary users
+    try:
+        v = divergence.explain(checks.Verdict("ascend vs onnxruntime (bs2)", False, "1 values beyond"),
+                               backend_name="ascend", model=ascend_model(tmp_path, exported),
+                               onnx_path=exported.path, feeds=exported.feeds, input_names=["image"],
+                               atol=ATOL, rtol=RTOL, ascend_install=fake_install(tmp_path, False), run_msit=False)
+    finally:
+        os.umask(old)
+    cmd = v.details["divergence"]["command"]
+    assert cmd[:7] == ["msit", "debug", "compare", "-gm", str(exported.path), "-om", str(tmp_path / "tiny_bs2.om")]
+    assert cmd[cmd.index("-c") + 1] == str(tmp_path / "toolkit") and "-o" in cmd
+    (bin_file,) = [Path(p) for p in cmd[cmd.index("-i") + 1].split(",")]
+    assert np.array_equal(np.fromfile(bin_file, np.float32).reshape(2, 3, 8, 8), exported.feeds["image"])
+    for path, mode in ((bin_file, 0o640), (bin_file.parent, 0o750)):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
+    assert "locate the diverging node with: msit debug compare -gm" in str(v) and "--ascend-compare" in str(v)
+    assert not v.details["divergence"]["ran"]
+
+
+def test_ascend_runs_msit_when_asked(tmp_path, exported):
+    def explain(install):
+        return divergence.explain(checks.Verdict("ascend vs onnxruntime (bs2)", False, "1 values beyond"),
+                                  backend_name="ascend", model=ascend_model(tmp_path, exported),
+                                  onnx_path=exported.path, feeds=exported.feeds, input_names=["image"],
+                                  atol=ATOL, rtol=RTOL, ascend_install=install, run_msit=True)
+
+    missing = explain(fake_install(tmp_path / "none", False))
+    assert "no `msit` is on PATH" in str(missing) and not missing.details["divergence"]["ran"]
+    v = explain(fake_install(tmp_path, True))
+    info = v.details["divergence"]
+    assert info["ran"] and info["returncode"] == 0
+    (csv,) = info["result_csvs"]
+    assert csv.endswith("result_20261130102900.csv") and f"per-node results: {csv}" in str(v)
+    argv = (Path(csv).parent / "argv.txt").read_text().splitlines()
+    assert argv[:3] == ["debug", "compare", "-gm"] and argv[argv.index("-om") + 1].endswith("tiny_bs2.om")
