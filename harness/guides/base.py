@@ -188,12 +188,15 @@ class ThroughputFloor:
     source: Source
     measured_as: str = ""
     tolerance: float = 0.10
+    # The runner statistic the number was published with (harness.ascend.runners NPU_MEAN,
+    # INTERFACE, PURE_INFER); the floor is judged with the same one. "" = not an NPU runner's.
+    statistic: str = ""
 
 
 def floor_table(chip: str, fps_by_batch: Mapping[int, float], source: Source,
-                measured_as: str) -> tuple[ThroughputFloor, ...]:
+                measured_as: str, statistic: str = "") -> tuple[ThroughputFloor, ...]:
     """One chip's column of a guide's throughput table, taken as printed."""
-    return tuple(ThroughputFloor(chip, bs, float(fps), source, measured_as)
+    return tuple(ThroughputFloor(chip, bs, float(fps), source, measured_as, statistic=statistic)
                  for bs, fps in fps_by_batch.items())
 
 
@@ -323,6 +326,9 @@ class Guide:
     gate: GateSettings = field(default_factory=GateSettings)
     # Files besides the checkpoint that the real tier needs under --weights-root.
     real_tier_files: tuple[AuxiliaryFile, ...] = ()
+    # The inference runner the guide itself uses on Ascend (harness.ascend.runners):
+    # "ais_bench", "ais_infer", "benchmark" (the legacy benchmark.{arch}) or "msit".
+    runner: str = "ais_bench"
 
     def __post_init__(self):
         def fail(msg: str):

@@ -14,6 +14,7 @@ Two evaluations of the same features are reported:
 from __future__ import annotations
 
 from harness.datasets import dukemtmc
+from harness.ascend.runners import NPU_MEAN
 from harness.guides.base import (
     AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline, Reference,
     Source, TensorSpec, floor_table,
@@ -68,11 +69,12 @@ def result_text(ranking) -> str:
 
 def _floors():
     fps = {1: 1542, 4: 3715, 8: 4287, 16: 3454, 32: 3571, 64: 2231}
-    return floor_table("Ascend310P3", fps, S_TABLE, "ais_bench throughput")
+    return floor_table("Ascend310P3", fps, S_TABLE, "ais_bench throughput", NPU_MEAN)
 
 
 GUIDE = Guide(
     name="centroids_reid",
+    runner="ais_bench",  # python -m ais_bench
     title="Centroids-reid CTL ResNet-50 (DukeMTMC-reID person re-id)",
     seed=SEED,
     model_factory=centroids_resnet50,

@@ -16,6 +16,7 @@ import tempfile
 
 
 from harness.datasets import market1501
+from harness.ascend.runners import NPU_MEAN
 from harness.guides.base import (
     AtcSettings, AuxiliaryFile, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline,
     Reference, Source, TensorSpec, floor_table,
@@ -87,11 +88,12 @@ def evaluate(samples, outputs_by_set, context=None):
 def _floors():
     fps = {1: 296, 4: 568, 8: 584, 16: 517, 32: 467, 64: 324}
     return floor_table("Ascend310P3", fps, S_TABLE,
-                       "ais_bench pure-inference mode (--loop=100) throughput")
+                       "ais_bench pure-inference mode (--loop=100) throughput", NPU_MEAN)
 
 
 GUIDE = Guide(
     name="dgnet",
+    runner="ais_bench",  # python3.7 -m ais_bench
     title="DG-Net generator (Market-1501, FID)",
     seed=SEED,
     model_factory=dgnet_generator,

@@ -7,6 +7,7 @@ squared Euclidean distance, standard protocol (same vehicle id and same camera d
 from __future__ import annotations
 
 from harness.datasets import veri
+from harness.ascend.runners import INTERFACE
 from harness.guides.base import (
     AcceptanceRule, AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline, Reference,
     Source, TensorSpec, floor_table,
@@ -56,13 +57,14 @@ def _floors():
     f310p = {1: 878.002, 4: 1634.52, 8: 1420.6, 16: 1589.93, 32: 998.719, 64: 951.187}
     ft4 = {1: 127.816, 4: 245.299, 8: 288.224, 16: 314.009, 32: 326.974, 64: 331.704}
     return (floor_table("Ascend310", f310, S_PERF,
-                        "card fps = benchmark Interface throughputRate x4 (as tabulated)")
-            + floor_table("Ascend310P3", f310p, S_PERF, "benchmark Interface throughputRate")
+                        "card fps = benchmark Interface throughputRate x4 (as tabulated)", INTERFACE)
+            + floor_table("Ascend310P3", f310p, S_PERF, "benchmark Interface throughputRate", INTERFACE)
             + floor_table("T4", ft4, S_PERF, "T4 column as tabulated"))
 
 
 GUIDE = Guide(
     name="pamtri",
+    runner="benchmark",  # 5.2: ./benchmark.x86_64 -model_type=vision ... (dataset mode)
     title="PAMTRI multi-task DenseNet-121 (VeRi-776 vehicle re-id)",
     seed=SEED,
     model_factory=pamtri_densenet121,

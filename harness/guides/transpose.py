@@ -6,6 +6,7 @@ Facts: shared/reference/models_pose_cls.md part A. Ground-truth person boxes, fl
 from __future__ import annotations
 
 from harness.datasets import coco_keypoints as coco
+from harness.ascend.runners import NPU_MEAN
 from harness.guides.base import (
     AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Guide, Pipeline, Reference,
     Source, TensorSpec, floor_table,
@@ -32,6 +33,7 @@ FUSION_SWITCH = "ReshapeTransposeFusionPass:off\nTransposeReshapeFusionPass:off\
 
 GUIDE = Guide(
     name="transpose",
+    runner="ais_infer",  # 5.4: python3.7 ais_infer.py --model ... --loop 100
     title="TransPose-R-A3 (COCO val2017 person keypoints, GT boxes, flip test)",
     seed=SEED,
     model_factory=transpose_r_a3,
@@ -67,7 +69,8 @@ GUIDE = Guide(
                        "boxes with flip test; the guide's 310P result is 73.7 % ('on par' with "
                        "open source 73.8 %), so the suite requires >= 73.7"),
     ),
-    floors=tuple(f for chip, table in _FPS.items() for f in floor_table(chip, table, S_PERF, _HOW[chip])),
+    floors=tuple(f for chip, table in _FPS.items()
+                 for f in floor_table(chip, table, S_PERF, _HOW[chip], NPU_MEAN if chip != "T4" else "")),
     fast_batch_sizes=(1, 4),
     synthetic_metric="AP",
     synthetic_atol=0.0,
