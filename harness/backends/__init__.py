@@ -1,5 +1,5 @@
 """Backend registry. Backends are imported lazily, so a missing optional dependency
-(CANN's Python packages, onnxruntime-gpu) only matters when that backend is asked for.
+(CANN's Python packages, onnxruntime-gpu, tensorrt) only matters when that backend is asked for.
 
     >>> from harness import backends
     >>> backends.get("onnxruntime").availability()
@@ -19,6 +19,7 @@ _REGISTRY = {
     "onnxruntime-cuda": "harness.backends.onnxruntime:OnnxRuntimeCudaBackend",
     "torch": "harness.backends.torch_eager:TorchBackend",
     "ascend": "harness.backends.ascend:AscendBackend",
+    "tensorrt": "harness.backends.tensorrt:TensorRTBackend",
 }
 
 
@@ -38,4 +39,4 @@ def get(name: str) -> Backend:
 
 def marker_of(name: str) -> str | None:
     """The pytest marker a backend's tests carry, without importing the backend."""
-    return {"ascend": "npu", "onnxruntime-cuda": "gpu"}.get(name)
+    return {"ascend": "npu", "onnxruntime-cuda": "gpu", "tensorrt": "gpu"}.get(name)

@@ -87,4 +87,16 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend):
     providers = ("CUDAExecutionProvider",)
 
     def chip(self, options: CompileOptions) -> str:
-        return options.extra.get("gpu_name", "cuda")
+        """The guides' name for this GPU ("Tesla T4" -> "T4"), so published T4 floors and
+        cross-chip rules apply on a T4 and nowhere else."""
+        from harness import gpu
+
+        dev = gpu.device(options.device_id)
+        return dev.chip if dev is not None else "cuda"
+
+    def versions(self) -> dict[str, str]:
+        from harness import gpu
+
+        dev = gpu.device(0)
+        return {**super().versions(), "gpu": dev.name if dev else "unknown",
+                "driver": dev.driver if dev else "unknown"}
