@@ -14,6 +14,7 @@ import pytest
 
 from harness import checks, divergence
 from harness.chips import card_throughput
+from harness.perf import floor_verdict
 from harness.export import read_interface, torch_outputs
 
 
@@ -237,7 +238,8 @@ class GuideStages:
                         f"{sorted({f.chip for f in guide.floors}) or 'none'}), so not judged")
         failed = []
         for floor in floors:
-            v = record(checks.throughput_floor(f"throughput floor {floor.chip}", card, floor, stats.median_fps),
+            # Judged with the statistic the floor was published with (harness.perf.floor_verdict).
+            v = record(floor_verdict(floor, stats, chip),
                        "throughput", batch_size=batch_size, backend=backend_name, chip=chip)
             if not v.passed:
                 failed.append(str(v))
@@ -254,7 +256,7 @@ class GuideStages:
             pytest.skip(f"guide {guide.name} states no acceptance rule for chip {chip!r} (rules: "
                         f"{[r.name for r in guide.acceptance] or 'none'}), so none is judged")
         sizes = gs.options.batch_sizes_for(guide)
-        card = {bs: card_throughput(chip, gs.throughput(backend_name, gs.synthetic(), bs, perf_lock).median_fps)
+        card = {bs: card_throughput(chip, gs.throughput(backend_name, gs.synthetic(), bs, perf_lock).judged_fps)
                 for bs in sizes}
         verdicts = [record(v, "throughput", backend=backend_name, chip=chip)
                     for v in acceptance.evaluate(guide, chip, card)]
