@@ -6,8 +6,12 @@ pytest_plugins = [
     "fixtures.artifacts",
     "fixtures.results",
     "fixtures.summary",
+    "fixtures.selection",
+    "fixtures.interrupts",
     "fixtures.gate",
+    "fixtures.coverage",
     "fixtures.ascend",
+    "fixtures.progress",
 ]
 
 # SUITE_ASCEND_DOUBLE=1: run the Ascend path on the test double (tests/doubles/ascend).

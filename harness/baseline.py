@@ -24,6 +24,9 @@ throughput  per guide, backend, chip and batch size: the median device throughpu
 
 A ``Comparison`` has outcome "pass", "fail" or "inconclusive" (a distinct outcome: the
 gate neither passes nor fails it), or "new"/"missing" for records present on one side.
+A baseline verdict with no counterpart in this run ("missing") fails the gate: a gate
+that compared nothing must not pass. To compare less, narrow the baseline first
+(``restrict``: e.g. to what the run's selection could produce).
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ from typing import Any, Callable, Iterable, Optional
 from harness.samples import load_per_sample
 
 THROUGHPUT_CHECK = "throughput measured"
+RUN_STAGE = "run"  # records about the run itself (e.g. "run interrupted"), not measurements
 
 
 @dataclass(frozen=True)
@@ -116,13 +120,20 @@ def record_key(rec: dict) -> tuple:
             rec.get("chip"), rec.get("batch_size"))
 
 
+def is_verdict(rec: dict) -> bool:
+    """A record a test measured (not a gate comparison, not a note about the run itself)."""
+    return not str(rec.get("check", "")).startswith("baseline") and rec.get("stage") != RUN_STAGE
+
+
 def index(records: Iterable[dict]) -> dict:
-    """Records by key; the last record of a key wins (a re-run test supersedes)."""
-    out = {}
-    for rec in records:
-        if not str(rec.get("check", "")).startswith("baseline"):
-            out[record_key(rec)] = rec
-    return out
+    """Verdict records by key; the last record of a key wins (a re-run test supersedes)."""
+    return {record_key(rec): rec for rec in records if is_verdict(rec)}
+
+
+def restrict(records: Iterable[dict], keep: Callable[[dict], bool]) -> list[dict]:
+    """The baseline's verdict records that ``keep`` accepts (e.g. those the run's selection
+    could produce); the gate then compares only those."""
+    return [rec for rec in records if is_verdict(rec) and keep(rec)]
 
 
 def _where(rec: dict) -> str:
@@ -268,8 +279,13 @@ def compare_record(cur: dict, base_index: dict, rules_for: Callable[[str], Optio
 
 def compare_runs(current: list[dict], baseline: list[dict],
                  rules_for: Callable[[str], Optional[GateRules]] = registry_rules,
-                 root_cur=None, root_base=None) -> list[Comparison]:
-    """Every comparison between two runs, plus verdict changes, new and missing records."""
+                 root_cur=None, root_base=None,
+                 explain_missing: Optional[Callable[[dict], str]] = None) -> list[Comparison]:
+    """Every comparison between two runs, plus verdict changes, new and missing records.
+
+    Every baseline verdict without a counterpart is "missing" (a gate failure);
+    ``explain_missing(baseline_record)`` may say why (e.g. the skip of the test that would
+    have measured it)."""
     cur_index, base_index = index(current), index(baseline)
     out: list[Comparison] = []
     for key, cur in cur_index.items():
@@ -285,16 +301,21 @@ def compare_runs(current: list[dict], baseline: list[dict],
                              f"verdict {base.get('verdict')} -> {cur.get('verdict')}: {cur.get('message', '')}",
                              current=cur.get("value"), baseline=base.get("value")))
     for key, base in base_index.items():
-        if key not in cur_index and base.get("stage") in ("accuracy", "throughput"):
+        if key not in cur_index:
+            why = explain_missing(base) if explain_missing else ""
             out.append(_base(base, base.get("check"), "missing",
-                             "in the baseline but not measured in this run"))
+                             "in the baseline but not measured in this run" + (f": {why}" if why else ""),
+                             baseline=base.get("value")))
     return out
 
 
 def gate_outcome(comparisons: Iterable[Comparison]) -> str:
-    """fail if any comparison fails, else inconclusive if any is, else pass."""
+    """fail if any comparison fails or any baseline verdict is missing, else inconclusive if
+    any comparison is, else pass."""
     outcomes = {c.outcome for c in comparisons}
-    return "fail" if "fail" in outcomes else "inconclusive" if "inconclusive" in outcomes else "pass"
+    if outcomes & {"fail", "missing"}:
+        return "fail"
+    return "inconclusive" if "inconclusive" in outcomes else "pass"
 
 
 def _number(v) -> Optional[float]:

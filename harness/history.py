@@ -2,7 +2,9 @@
 
 Default: one SQLite file (stdlib ``sqlite3``), ``runs/history.sqlite``. A
 ``postgresql://`` URL stores into a shared PostgreSQL instead (``psycopg`` 3, imported
-only then). Two tables::
+only then). Keep the password out of the URL: libpq reads ``PGPASSWORD``, ``~/.pgpass``
+and service files (``postgresql:///history?service=nightly``); wherever the target is
+shown, its credentials are masked (``harness.secrets``). Two tables::
 
     runs    (id, started, finished, label, git, toolkit, soc, host, outcome, meta JSON)
     records (id, run_id -> runs.id, guide, stage, check_name, backend, chip, batch_size,
@@ -23,6 +25,8 @@ import sqlite3
 import sys
 from pathlib import Path
 from typing import Optional
+
+from harness.secrets import mask, mask_deep
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "runs" / "history.sqlite"
 
@@ -45,11 +49,12 @@ class History:
     def __init__(self, target: Optional[str | Path] = None):
         target = str(target or DEFAULT_DB)
         self.target = target
+        self.label = mask(target)  # what messages show: never the password
         if target.startswith(("postgresql://", "postgres://")):
             try:
                 import psycopg  # optional: only for a shared PostgreSQL history
             except ImportError:
-                raise RuntimeError(f"history {target.split('@')[-1]}: a PostgreSQL URL needs "
+                raise RuntimeError(f"history {self.label}: a PostgreSQL URL needs "
                                    f"psycopg (pip install 'psycopg[binary]')") from None
             self.conn = psycopg.connect(target)
             self.mark, pk = "%s", "SERIAL PRIMARY KEY"
@@ -89,8 +94,8 @@ class History:
                                 "outcome, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
                         (meta.get("started"), meta.get("finished"), meta.get("label", ""),
                          prov.get("git", ""), toolkit_of(meta, records), prov.get("soc", ""),
-                         prov.get("host", ""), (meta.get("gate") or {}).get("outcome", ""),
-                         json.dumps(meta, default=str)))
+                         prov.get("host", ""), run_outcome(meta),
+                         json.dumps(mask_deep(meta), default=str)))
             run_id = cur.fetchone()[0]
             rows = [(run_id, r.get("guide"), r.get("stage"), r.get("check"), r.get("backend"),
                      r.get("chip"), r.get("batch_size"), r.get("verdict"), _num(r.get("value")),
@@ -141,6 +146,14 @@ class History:
         keys = ("run", "started", "label", "git", "toolkit", "backend", "chip", "bs", "median_fps",
                 "spread", "card_fps")
         return _last_runs([dict(zip(keys, row)) for row in cur], limit)
+
+
+def run_outcome(meta: dict) -> str:
+    """What the history lists for a run: "interrupted" for a run cut short, else the gate's
+    outcome ("" without a baseline)."""
+    if meta.get("interrupted"):
+        return "interrupted"
+    return (meta.get("gate") or {}).get("outcome", "")
 
 
 def _last_runs(rows: list[dict], limit: int) -> list[dict]:
@@ -204,7 +217,7 @@ def show(db: History, guide: str, metric: Optional[str] = None, limit: int = 20)
                      + format_table(table))
     if not parts:
         what = f"metric {metric!r}" if metric else "accuracy or throughput"
-        return f"no {what} records for guide {guide!r} in {db.target}"
+        return f"no {what} records for guide {guide!r} in {db.label}"
     return "\n\n".join(parts)
 
 
@@ -233,7 +246,7 @@ def main(argv=None) -> int:
             from harness.runs import load_run
 
             run = load_run(args.run_file)
-            print(f"stored {args.run_file} as run {db.add_run(run.meta, run.records)} in {db.target}")
+            print(f"stored {args.run_file} as run {db.add_run(run.meta, run.records)} in {db.label}")
     return 0
 
 

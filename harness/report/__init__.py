@@ -4,6 +4,10 @@
 (``harness.runs.Run``) into a ``ReportData``; ``html.render`` turns it into one
 self-contained HTML file (inline CSS, plots as inline PNG), ``markdown.render`` into a
 summary for CI logs. ``python -m harness.report`` renders after the fact.
+
+An interrupted run is headlined as such ("INTERRUPTED after 3 of 10 tests (SIGTERM)"),
+from the recorded run's ``interrupted`` entry or, for a results ``.jsonl``, from its
+"run interrupted" record. A results ``.jsonl`` has no provenance: the report says so.
 """
 from __future__ import annotations
 
@@ -13,12 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
-from harness.baseline import Comparison, compare_runs, gate_outcome
+from harness.baseline import RUN_STAGE, Comparison, compare_runs, gate_outcome
 
 STAGES = ("export", "compile", "preprocess", "accuracy", "throughput")
 # Test outcomes (from a recorded run) and record verdicts map to one vocabulary.
 _OUTCOME = {"passed": "pass", "failed": "fail", "skipped": "skip", "xfailed": "xfail",
-            "inconclusive": "inconclusive", "pass": "pass", "fail": "fail"}
+            "inconclusive": "inconclusive", "measured": "measured", "pass": "pass", "fail": "fail"}
+# Worst first: a cell shows the status of its worst outcome.
+_ORDER = ("fail", "inconclusive", "pass", "measured", "xfail", "skip")
 
 
 @dataclass
@@ -27,14 +33,13 @@ class Cell:
 
     @property
     def status(self) -> str:
-        for s in ("fail", "inconclusive", "pass", "xfail", "skip"):
+        for s in _ORDER:
             if self.counts.get(s):
                 return s
         return "none"
 
     def text(self) -> str:
-        order = ("fail", "inconclusive", "pass", "xfail", "skip")
-        return ", ".join(f"{s} {self.counts[s]}" for s in order if self.counts.get(s)) or "-"
+        return ", ".join(f"{s} {self.counts[s]}" for s in _ORDER if self.counts.get(s)) or "-"
 
 
 @dataclass
@@ -53,6 +58,13 @@ class ReportData:
     baseline_throughput: dict
     floors: dict  # (guide, chip) -> {bs: fps}
     plots: dict = field(default_factory=dict)  # (guide, backend, chip) -> base64 PNG
+    interrupted: Optional[str] = None  # the headline of a run cut short
+
+    @property
+    def provenance(self) -> dict:
+        """The run's provenance; empty for a results .jsonl (the report says "unknown")."""
+        prov = self.meta.get("provenance")
+        return prov if isinstance(prov, dict) else {}
 
 
 def _table(run) -> tuple[list, list, dict]:
@@ -64,7 +76,7 @@ def _table(run) -> tuple[list, list, dict]:
                 cells[(t["guide"], t["stage"])].counts[_OUTCOME.get(t["outcome"], t["outcome"])] += 1
     else:  # records only: count verdicts
         for r in run.records:
-            if r.get("verdict") in ("pass", "fail", "inconclusive"):
+            if r.get("verdict") in ("pass", "fail", "inconclusive", "measured") and r.get("stage") != RUN_STAGE:
                 cells[(r["guide"], r["stage"])].counts[r["verdict"]] += 1
     guides = sorted({g for g, _ in cells})
     stages = [s for s in STAGES if any((g, s) in cells for g in guides)]
@@ -113,11 +125,29 @@ def build(current, baseline=None, comparisons=None, title: str = "Model-guide co
                       stages, cells, problems, comparisons,
                       gate_outcome(comparisons) if baseline is not None else None, thr, base_thr,
                       _floors(set(thr) | set(base_thr)))
+    data.interrupted = interrupted_headline(current)
     if plots:
         from harness.report.plots import throughput_plots
 
         data.plots = throughput_plots(data)
     return data
+
+
+def interruption_headline(info: dict) -> str:
+    """'INTERRUPTED after 3 of 10 tests (SIGTERM)' from a run's ``interrupted`` entry."""
+    return (f"INTERRUPTED after {info.get('finished', '?')} of {info.get('selected', '?')} tests "
+            f"({info.get('reason', 'unknown reason')})")
+
+
+def interrupted_headline(run) -> Optional[str]:
+    """The headline of an interrupted run (recorded run or results .jsonl), else None."""
+    info = run.meta.get("interrupted")
+    if isinstance(info, dict):
+        return interruption_headline(info)
+    for r in run.records:
+        if r.get("stage") == RUN_STAGE and r.get("check") == "run interrupted":
+            return r.get("message") or "INTERRUPTED"
+    return None
 
 
 def fmt(v) -> str:

@@ -4,7 +4,8 @@
         --html reports/upgrade.html --markdown reports/upgrade.md
 
 The input is a recorded run (``--record`` output) or a results ``.jsonl``. Exit status:
-0 when the gate passes (or without a baseline), 1 when it fails, 6 when inconclusive.
+0 when the gate passes (or without a baseline), 1 when it fails, 6 when inconclusive;
+2 for a run that was interrupted (and whose gate did not fail).
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def main(argv=None) -> int:
         print(f"markdown summary: {args.markdown}")
     else:
         print(text)
-    return EXIT[data.gate]
+    status = EXIT[data.gate]
+    return 2 if data.interrupted and status != 1 else status
 
 
 if __name__ == "__main__":

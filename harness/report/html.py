@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from harness.report import ReportData, comparison_rows, fmt
+from harness.secrets import mask_deep
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -25,9 +26,9 @@ def render(data: ReportData) -> str:
     template = env.get_template("report.html.j2")
     counts = Counter(c.outcome for c in data.comparisons)
     return template.render(
-        d=data, prov=data.meta.get("provenance", {}), comparisons=comparison_rows(data),
+        d=data, prov=data.provenance, comparisons=comparison_rows(data),
         counts={k: counts.get(k, 0) for k in ("pass", "fail", "inconclusive", "new", "missing")},
-        fmt=fmt, pct=_pct, pretty=lambda o: json.dumps(o, indent=1, sort_keys=True, default=str),
+        fmt=fmt, pct=_pct, pretty=lambda o: json.dumps(mask_deep(o), indent=1, sort_keys=True, default=str),
         when=lambda ts: _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S"))
 
 

@@ -12,6 +12,10 @@ def _esc(text) -> str:
 
 def render(data: ReportData, max_rows: int = 200) -> str:
     out = [f"# {data.title}", ""]
+    if data.interrupted:
+        out += [f"**{data.interrupted}**: the verdicts below are partial.", ""]
+    if not data.provenance:
+        out += ["Provenance unknown (rendered from a results file).", ""]
     if data.gate:
         label = (data.baseline_meta or {}).get("label", "baseline")
         out += [f"**Upgrade gate: {data.gate.upper()}** (vs {label})", ""]

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from fixtures.coverage import NOT_APPLICABLE
 from harness import checks, divergence
 from harness.chips import card_throughput
 from harness.perf import floor_verdict
@@ -232,10 +233,14 @@ class GuideStages:
                        batch_size=batch_size, backend=backend_name, chip=chip)
         assert audit.passed, str(audit)
         floors = guide.floors_for(chip, batch_size)
-        if not floors:
-            pytest.skip(f"{stats}; recorded. No published floor for chip {chip!r} at bs{batch_size} "
-                        f"in guide {guide.name} (floors exist for: "
-                        f"{sorted({f.chip for f in guide.floors}) or 'none'}), so not judged")
+        if not floors:  # measured, with nothing published to judge it by: "measured", not a skip
+            record(checks.Verdict(f"throughput floor {chip}", True,
+                                  f"{stats}; measured and recorded. No published floor for chip {chip!r} "
+                                  f"at bs{batch_size} in guide {guide.name} (floors exist for: "
+                                  f"{sorted({f.chip for f in guide.floors}) or 'none'}), so not judged",
+                                  card, None, None, outcome="measured", details=stats.summary()),
+                   "throughput", batch_size=batch_size, backend=backend_name, chip=chip)
+            return
         failed = []
         for floor in floors:
             # Judged with the statistic the floor was published with (harness.perf.floor_verdict).
@@ -252,8 +257,8 @@ class GuideStages:
         from harness import acceptance
 
         chip = gs.chip(backend_name)
-        if not acceptance.applicable(guide, chip):
-            pytest.skip(f"guide {guide.name} states no acceptance rule for chip {chip!r} (rules: "
+        if not acceptance.applicable(guide, chip):  # nothing to measure here, even when required
+            pytest.skip(f"{NOT_APPLICABLE}guide {guide.name} states no acceptance rule for chip {chip!r} (rules: "
                         f"{[r.name for r in guide.acceptance] or 'none'}), so none is judged")
         sizes = gs.options.batch_sizes_for(guide)
         card = {bs: card_throughput(chip, gs.throughput(backend_name, gs.synthetic(), bs, perf_lock).judged_fps)

@@ -124,12 +124,31 @@ def test_large_per_sample_lists_go_to_a_checksummed_sidecar(tmp_path):
         load_per_sample(entry, tmp_path)
 
 
-def test_new_and_missing_measurements_are_listed_not_judged():
+def test_a_new_measurement_is_listed_and_a_missing_one_fails_the_gate():
     base = [make.throughput(bs=1), make.throughput(bs=8)]
     cur = [make.throughput(bs=1), make.throughput(bs=4)]
-    comps = bl.compare_runs(cur, base, rules)
+    comps = bl.compare_runs(cur, base, rules, explain_missing=lambda rec: f"bs{rec['batch_size']} skipped")
     assert {(c.outcome, c.batch_size) for c in comps} == {("pass", 1), ("new", 4), ("missing", 8)}
-    assert bl.gate_outcome(comps) == "pass"
+    missing = next(c for c in comps if c.outcome == "missing")
+    assert missing.message == "in the baseline but not measured in this run: bs8 skipped"
+    assert bl.gate_outcome(comps) == "fail"
+    # narrowed explicitly to what this run measures, the gate passes
+    narrowed = bl.restrict(base, lambda rec: rec["batch_size"] != 8)
+    assert bl.gate_outcome(bl.compare_runs(cur, narrowed, rules)) == "pass"
+
+
+def test_a_gate_that_compared_nothing_fails():
+    base = [make.metric(79.4, bs=1), make.throughput(bs=1)]
+    comps = bl.compare_runs([], base, rules)
+    assert [c.outcome for c in comps] == ["missing", "missing"]
+    assert bl.gate_outcome(comps) == "fail"
+
+
+def test_every_stage_counts_and_notes_about_the_run_are_not_verdicts():
+    compile_rec = dict(make.metric(1.0, bs=1), stage="compile", check="ascend vs onnxruntime (bs1)")
+    note = {"guide": "", "stage": bl.RUN_STAGE, "check": "run interrupted", "verdict": "fail"}
+    comps = bl.compare_runs([note], [compile_rec, note], rules)
+    assert [(c.outcome, c.stage) for c in comps] == [("missing", "compile")]
 
 
 def test_rules_come_from_the_guide_record():
