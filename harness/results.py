@@ -70,7 +70,7 @@ class ResultsWriter:
 
         line = (record.to_json() + "\n").encode()
         with FileLock(str(self.path) + ".lock", timeout=60):
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # umask decides
             try:
                 os.write(fd, line)
             finally:

@@ -51,15 +51,15 @@ class _Config:
 
 
 @pytest.mark.parametrize("flag,value,expected", [
-    ("--perf-rounds", "0", r"--perf-rounds must be at least 1, got '0'"),
-    ("--perf-rounds", "ten", r"--perf-rounds must be an integer, got 'ten'"),
-    ("--perf-warmup", "-1", r"--perf-warmup must be at least 0"),
-    ("--synthetic-size", "0", r"--synthetic-size must be at least 1"),
-    ("--tool-timeout", "soon", r"--tool-timeout must be a number of seconds, got 'soon'"),
-    ("--tool-timeout", "0", r"--tool-timeout must be a positive number of seconds"),
-    ("--tool-timeout", "nan", r"--tool-timeout must be a positive number of seconds"),
-    ("--batch-sizes", "1,x", r"--batch-sizes must be 'fast', 'all' or a list"),
-    ("--backend", "onnxrt", r"--backend: unknown \['onnxrt'\]"),
+    ("--perf-rounds", "0", r"--perf-rounds 0: must be at least 1"),
+    ("--perf-rounds", "ten", r"--perf-rounds ten: must be an integer"),
+    ("--perf-warmup", "-1", r"--perf-warmup -1: must be at least 0"),
+    ("--synthetic-size", "0", r"--synthetic-size 0: must be at least 1"),
+    ("--tool-timeout", "soon", r"--tool-timeout soon: must be a number of seconds"),
+    ("--tool-timeout", "0", r"--tool-timeout 0: must be a positive number of seconds"),
+    ("--tool-timeout", "nan", r"--tool-timeout nan: must be a positive number of seconds"),
+    ("--batch-sizes", "1,x", r"--batch-sizes 1,x: must be 'fast', 'all' or a comma-separated list"),
+    ("--backend", "onnxrt", r"--backend onnxrt: unknown \['onnxrt'\]"),
 ])
 def test_bad_option_values_name_the_option(tmp_path, monkeypatch, flag, value, expected):
     for env, _, _ in suite_options.OPTIONS.values():
@@ -71,5 +71,5 @@ def test_bad_option_values_name_the_option(tmp_path, monkeypatch, flag, value, e
 def test_missing_data_root_option_names_the_path(tmp_path, monkeypatch):
     for env, _, _ in suite_options.OPTIONS.values():
         monkeypatch.delenv(env, raising=False)
-    with pytest.raises(pytest.UsageError, match=rf"--data-root {tmp_path / 'gone'} is not a folder"):
+    with pytest.raises(pytest.UsageError, match=rf"--data-root {tmp_path / 'gone'}: not a folder"):
         suite_options.parse(_Config(tmp_path, **{"--data-root": str(tmp_path / "gone")}))
