@@ -7,7 +7,9 @@ so on a timeout the whole group (``atc`` -> ``atc.bin`` -> TBE compiler workers,
 """
 from __future__ import annotations
 
+import logging
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
 from harness.ascend.errors import ToolError
+
+log = logging.getLogger(__name__)
 
 # How many trailing output lines a failure message shows when the tool printed no
 # recognisable error line (enough for a Python traceback's last frames).
@@ -71,6 +75,7 @@ def run_tool(command: Sequence[str | Path], *, timeout_s: float,
     for the message (default: the last lines of its output)."""
     cmd = [str(c) for c in command]
     pick = error_lines or tail
+    log.info("run: %s%s", shlex.join(cmd), f"  (in {cwd})" if cwd else "")
     t0 = time.perf_counter()
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -86,6 +91,7 @@ def run_tool(command: Sequence[str | Path], *, timeout_s: float,
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         stdout, stderr = proc.communicate()
+        log.warning("timed out after %g s, process group %d killed: %s", timeout_s, proc.pid, shlex.join(cmd))
         raise error_class(cmd, f"no result after the {timeout_s:g} s timeout; killed its process "
                                f"group {proc.pid}", proc.returncode, tail(stdout + "\n" + stderr),
                           timed_out=True) from None
@@ -94,6 +100,7 @@ def run_tool(command: Sequence[str | Path], *, timeout_s: float,
         proc.communicate()
         raise
     result = ToolResult(tuple(cmd), proc.returncode, stdout, stderr, time.perf_counter() - t0)
+    log.info("exit %d after %.1f s: %s", proc.returncode, result.seconds, Path(cmd[0]).name)
     if check and proc.returncode != 0:
         lines = pick(result.output) or tail(result.output)
         raise error_class(cmd, f"{Path(cmd[0]).name} exited with status {proc.returncode}",
