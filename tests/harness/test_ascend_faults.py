@@ -44,7 +44,7 @@ def tiny(tmp_path_factory):
                                 torch.nn.Linear(4 * 8 * 8, 5)).eval()
     guide = guides.get("dpn131").replace(
         name="tiny", inputs=(TensorSpec("image", ("B", 3, 8, 8)),),
-        outputs=(TensorSpec("class", ("B", 5), layout="NC"),), extra={})
+        outputs=(TensorSpec("class", ("B", 5), layout="NC"),), extra={}, runner="ais_bench")
     path = export_onnx(guide, model, folder / "tiny.onnx", None)
     rng = np.random.default_rng(0)
     data = folder / "bins" / "image"

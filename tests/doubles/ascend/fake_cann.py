@@ -8,9 +8,10 @@
     <root>/sbin/npu-smi
     <root>/msit/bin/msit                   (the msit front end, ``msit benchmark``)
     <root>/ais_infer/ais_infer.py          (where the TransPose guide copies ais_infer)
+    <root>/benchmark/benchmark.<arch>      (the legacy tool, downloaded beside a guide)
 
 Which runners a run sees is ``SUITE_DOUBLE_RUNNERS`` (comma-separated, default
-``ais_bench,msit,ais_infer``): the others are left off PATH / PYTHONPATH / the suite's
+``ais_bench,msit,ais_infer,benchmark``): the others are left off PATH / PYTHONPATH / the suite's
 runner variables.
 
 ``bin/atc`` is a bash wrapper that ``exec``s the double (as the real ``atc`` wrapper execs
@@ -28,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 SITE = Path(__file__).resolve().parent / "site"
 DEFAULT_VERSION = "8.0.RC3"
-DEFAULT_RUNNERS = "ais_bench,msit,ais_infer"
+DEFAULT_RUNNERS = "ais_bench,msit,ais_infer,benchmark"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class FakeCann:
         env["PYTHONPATH"] = os.pathsep.join(site + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         if "ais_infer" in runners:
             env["SUITE_ASCEND_AIS_INFER"] = str(self.sbin.parent / "ais_infer" / "ais_infer.py")
+        if "benchmark" in runners:
+            env["SUITE_ASCEND_BENCHMARK"] = str(self.sbin.parent / "benchmark" / f"benchmark.{_arch()}")
         env["SUITE_ASCEND_PYTHON"] = sys.executable
         env["SUITE_DOUBLE_CANN_VERSION"] = self.version
         env.update(double_settings)
@@ -69,8 +72,12 @@ def _wrapper(path: Path, module: str) -> None:
     path.chmod(0o755)
 
 
+def _arch() -> str:
+    return {"arm64": "aarch64", "amd64": "x86_64"}.get(platform.machine().lower(), platform.machine().lower())
+
+
 def install(base: Path, version: str = DEFAULT_VERSION, driver: str = "23.0.3") -> FakeCann:
-    arch = {"arm64": "aarch64", "amd64": "x86_64"}.get(platform.machine().lower(), platform.machine().lower())
+    arch = _arch()
     root = Path(base) / "Ascend"
     toolkit = root / "ascend-toolkit"
     home = toolkit / version
@@ -115,4 +122,6 @@ def install(base: Path, version: str = DEFAULT_VERSION, driver: str = "23.0.3") 
         "# test double: ais_infer.py of 2022 (tests/doubles/ascend/site/ais_bench)\n"
         f"import sys\nsys.path.insert(0, {str(SITE)!r})\n"
         "from ais_bench.__main__ import main\nsys.exit(main(flavour='ais_infer'))\n")
+    (Path(base) / "benchmark").mkdir(exist_ok=True)
+    _wrapper(Path(base) / "benchmark" / f"benchmark.{arch}", "tests.doubles.ascend.benchmark_double")
     return FakeCann(root, set_env, latest, sbin, version)
