@@ -162,3 +162,26 @@ def test_ascend_runs_msit_when_asked(tmp_path, exported):
     assert csv.endswith("result_20261130102900.csv") and f"per-node results: {csv}" in str(v)
     argv = (Path(csv).parent / "argv.txt").read_text().splitlines()
     assert argv[:3] == ["debug", "compare", "-gm"] and argv[argv.index("-om") + 1].endswith("tiny_bs2.om")
+
+
+@pytest.mark.slow
+def test_compile_stage_names_a_planted_divergence(tmp_path, suite_options):
+    """The real compile stage (TransPose, ONNX Runtime, bs1) on a backend whose ONNX has one
+    Conv's weights scaled: the stage fails and its recorded verdict names that Conv."""
+    import json
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    results, report = tmp_path / "results.jsonl", tmp_path / "planted.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUITE_", "PYTEST_"))}
+    env.update(SUITE_CACHE_DIR=str(suite_options.cache_dir), SUITE_PLANT_REPORT=str(report), SUITE_PLANT_CONV="3")
+    cmd = [sys.executable, "-m", "pytest", "tests/conformance/test_transpose.py", "-k", "compile and bs1",
+           "-p", "tests.harness.divergence_plant", "-p", "no:randomly", "--results", str(results), "-q"]
+    proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+                          start_new_session=True)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    node, output = report.read_text().splitlines()
+    (record,) = [json.loads(line) for line in results.read_text().splitlines() if '"compile"' in line]
+    assert record["verdict"] == "fail"
+    assert f"first diverging ONNX node: Conv {node!r}" in record["message"], record["message"]
+    assert f"output {output!r}" in record["message"] and f"Conv {node!r}" in proc.stdout
