@@ -118,6 +118,7 @@ class ArtifactCache:
                 t0 = time.perf_counter()
                 try:
                     meta = build(work) or {}
+                    _seal_folders(work)
                     seconds = time.perf_counter() - t0
                     meta = {"kind": kind, "key": key, "description": description,
                             "build_seconds": round(seconds, 3), **meta}
@@ -137,6 +138,16 @@ class ArtifactCache:
                 f"timed out after {self.lock_timeout:.0f}s waiting for the lock on {final}.lock "
                 "(another process is building it, or crashed holding it: delete the .lock file)"
             ) from None
+
+
+def _seal_folders(root: Path) -> None:
+    """No folder of an artifact stays writable by group or others (mode 0750 under any
+    umask): runners of the ait/msit lineage refuse such input folders (harness.ascend.paths),
+    and nothing but the suite's atomic writes should change a published artifact."""
+    for folder, _, _ in os.walk(root):
+        mode = os.stat(folder).st_mode & 0o7777
+        if mode & 0o022:
+            os.chmod(folder, (mode & ~0o022) | 0o750)
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
