@@ -67,7 +67,8 @@ def test_baseline_files_that_cannot_be_read_as_text_or_lines(pytester, usage_err
     assert "r.jsonl:2: is list [1], expected an object" in usage_error("--baseline", "r.jsonl")
     (pytester.path / "folder.json").mkdir()
     assert "folder.json is a folder" in usage_error("--baseline", "folder.json")
-    assert "gone.json not found" in usage_error("--baseline", "gone.json")
+    assert "--baseline gone.json: recorded run " in usage_error("--baseline", "gone.json")
+    assert "SUITE_BASELINE=gone.json: recorded run " in usage_error(env={"SUITE_BASELINE": "gone.json"})
 
 
 @pytest.mark.parametrize("text, message", [
@@ -87,7 +88,8 @@ def test_known_failures_file_missing_or_not_utf8(pytester, usage_error):
     assert f"registry {pytester.path / 'nope.toml'} not found" in usage_error("--known-failures", "nope.toml")
     (pytester.path / "kf.toml").write_bytes(("[[failure]]\n" + ENTRY.replace('"r"', '"d\u00e9faut"'))
                                             .encode("latin-1"))
-    assert "kf.toml: not UTF-8 text" in usage_error(env={"SUITE_KNOWN_FAILURES": "kf.toml"})
+    out = usage_error(env={"SUITE_KNOWN_FAILURES": "kf.toml"})
+    assert f"SUITE_KNOWN_FAILURES=kf.toml: {pytester.path / 'kf.toml'}: not UTF-8 text" in out
 
 
 @pytest.mark.parametrize("flag", ["--results", "--record", "--report-html", "--report-md"])
