@@ -334,3 +334,18 @@ def test_npu_test_skips_when_no_chip_name_can_be_had(fake, monkeypatch, tmp_path
     problem = plugin.chip_problem(broken, opts, 0)
     assert "'Ascend910', a family" in problem and "board query failed" in problem and "--soc-version" in problem
     assert plugin.chip_problem(broken, SimpleNamespace(soc_version="Ascend910_9392"), 0) is None
+
+
+def test_runtime_refuses_a_host_id_in_ascend_rt_visible_devices(fake, tmp_path):
+    """The container of host 3-7: ASCEND_RT_VISIBLE_DEVICES=2 opens (logical 2 = host 5 is
+    runtime device 0); =5, the host id, is out of the logical range, as the runtime says."""
+    import sys
+
+    from harness.ascend.proc import run_tool
+
+    env = smi_env(fake, "910B3", SUITE_DOUBLE_AIS_LINEAGE="2023")
+    cmd = [sys.executable, "-m", "ais_bench", "--model", str(tmp_path / "absent.om"), "--device", "0"]
+    host = run_tool(cmd, env={**env, "ASCEND_RT_VISIBLE_DEVICES": "5"}, timeout_s=120, check=False)
+    assert host.returncode == 1 and "set ASCEND_RT_VISIBLE_DEVICES:5 error, input data rang[0-5)" in host.stdout
+    logical = run_tool(cmd, env={**env, "ASCEND_RT_VISIBLE_DEVICES": "2"}, timeout_s=120, check=False)
+    assert "open device 0 success" in logical.stdout, logical.output

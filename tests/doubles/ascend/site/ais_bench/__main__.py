@@ -109,8 +109,17 @@ def open_device(device_text):
         fail("the double runs one device per process; give --device N")
     device = int(device_text)
     visible = os.environ.get("ASCEND_RT_VISIBLE_DEVICES", "").strip()
-    count = len([d for d in visible.split(",") if d.strip()]) if visible else \
-        int(os.environ.get("SUITE_DOUBLE_NPU_COUNT", "2"))
+    hosts = [h for h in os.environ.get("SUITE_DOUBLE_NPU_HOST_IDS", "").split(",") if h.strip()]
+    present = len(hosts) or int(os.environ.get("SUITE_DOUBLE_NPU_COUNT", "2"))
+    wanted = [int(d) for d in visible.split(",") if d.strip()] if visible else []
+    # ASCEND_RT_VISIBLE_DEVICES takes logical ids 0..present-1 (a host id copied from the
+    # npu-smi table of a container is out of range), as the runtime reports it.
+    for bad in [d for d in wanted if not 0 <= d < present]:
+        print(f"EE1001: The argument is invalid.Reason: set ASCEND_RT_VISIBLE_DEVICES:{bad} error, "
+              f"input data rang[0-{present})")
+        print(f"[ERROR] acl open device {device} failed", flush=True)
+        sys.exit(1)
+    count = len(wanted) if visible else present
     print("[INFO] acl init success", flush=True)
     if not 0 <= device < count:
         print("EL003: The argument is invalid.\n       ...\n"
