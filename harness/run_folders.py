@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import os
 import re
 import shutil
@@ -113,12 +114,18 @@ def switch_latest(runs_root: Path, folder: Path) -> Path:
         tmp.unlink()
     try:
         os.symlink(Path(folder).name, tmp, target_is_directory=True)
-    except (OSError, NotImplementedError):  # no symlinks here: a pointer file instead
-        from harness.atomic import write_atomic
+    except (OSError, NotImplementedError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in _NO_SYMLINKS:
+            raise
+        from harness.atomic import write_atomic  # no symlinks here: a pointer file instead
 
         return write_atomic(runs_root / POINTER, (Path(folder).name + "\n").encode())
     os.replace(tmp, link)
     return link
+
+
+# What os.symlink raises where the file system or platform has no symlinks.
+_NO_SYMLINKS = {errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
 
 
 def _set_aside(folder: Path) -> None:
