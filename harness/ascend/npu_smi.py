@@ -321,12 +321,14 @@ def _logical_ids(info: NpuSmiInfo, program: str, env, timeout_s: float) -> NpuSm
     return with_logical_ids(info, chips)
 
 
-def _board_names(info: NpuSmiInfo, program: str, env, timeout_s: float) -> NpuSmiInfo:
-    """Chip names from the board query for the addressable devices whose table Name is
-    only a family (A3's ``Ascend910``)."""
+def _board_names(info: NpuSmiInfo, program: str, env, timeout_s: float,
+                 only: Optional[int] = None) -> NpuSmiInfo:
+    """Chip names from the board query for the addressable devices (or just logical id
+    ``only``) whose table Name is only a family (A3's ``Ascend910``)."""
     devices = []
     for d in info.devices:
-        if d.device_id is not None and needs_board_query(d.name):
+        wanted = d.device_id is not None and (only is None or d.device_id == only)
+        if wanted and needs_board_query(d.name):
             command = [program, "info", "-t", "board", "-i", str(d.npu_id), "-c", str(d.chip_id)]
             try:
                 d = replace(d, board_soc=_read(command, lambda t: board_soc_version(parse_board(t)), env, timeout_s))
@@ -337,10 +339,11 @@ def _board_names(info: NpuSmiInfo, program: str, env, timeout_s: float) -> NpuSm
 
 
 def query(env: Optional[Mapping[str, str]] = None, timeout_s: float = 60.0,
-          program: str = "npu-smi") -> NpuSmiInfo:
-    """The table, with logical ids (``-m``) and chip names (``-t board``) where needed."""
-    info = _read([program, "info"], parse_npu_smi_info, env, timeout_s)
-    return _board_names(_logical_ids(info, program, env, timeout_s), program, env, timeout_s)
+          program: str = "npu-smi", names: bool = True) -> NpuSmiInfo:
+    """The table, with logical ids (``-m``) and, with ``names``, chip names (``-t board``)
+    where the table's Name is only a family."""
+    info = _logical_ids(_read([program, "info"], parse_npu_smi_info, env, timeout_s), program, env, timeout_s)
+    return _board_names(info, program, env, timeout_s) if names else info
 
 
 def busy_reasons(info: NpuSmiInfo, device_id: int) -> list[str]:
@@ -367,14 +370,14 @@ def require_idle(device_id: int, env: Optional[Mapping[str, str]] = None, progra
     reasons: list[str] = []
     dev = None
     for i in range(max(1, attempts)):
-        info = query(env, program=program)
+        info = query(env, program=program, names=False)  # polled: the chip's name is asked once, below
         try:
             reasons = busy_reasons(info, device_id)
             dev = info.device(device_id)
         except KeyError as exc:
             raise DeviceBusyError([program, "info", "-m"], str(exc.args[0])) from None
         if not reasons:
-            return dev
+            return _board_names(info, program, env, 60.0, only=device_id).device(device_id)
         if i + 1 < attempts:
             time.sleep(interval_s)
     raise DeviceBusyError([program, "info"], f"device {device_id} is busy ({'; '.join(reasons)}) on "

@@ -266,7 +266,8 @@ def test_container_devices_are_addressed_by_logical_id(fake, name, soc):
 def test_busy_check_follows_the_logical_id(fake):
     env = smi_env(fake, "Ascend910_9392", SUITE_DOUBLE_NPU_BUSY="2")
     program = str(fake.sbin / "npu-smi")
-    assert npu_smi.require_idle(1, env=env, program=program, attempts=1).phy_id == 4
+    idle = npu_smi.require_idle(1, env=env, program=program, attempts=1)
+    assert (idle.phy_id, idle.soc_version) == (4, "Ascend910_9392")
     with pytest.raises(DeviceBusyError, match=r"device 2 is busy \(AICore 57%; processes 4244 .*NPU 2 chip 1 \(Phy-ID 5\)"):
         npu_smi.require_idle(2, env=env, program=program, attempts=1)
     with pytest.raises(DeviceBusyError, match="no device with logical id 5"):
@@ -349,3 +350,24 @@ def test_runtime_refuses_a_host_id_in_ascend_rt_visible_devices(fake, tmp_path):
     assert host.returncode == 1 and "set ASCEND_RT_VISIBLE_DEVICES:5 error, input data rang[0-5)" in host.stdout
     logical = run_tool(cmd, env={**env, "ASCEND_RT_VISIBLE_DEVICES": "2"}, timeout_s=120, check=False)
     assert "open device 0 success" in logical.stdout, logical.output
+
+
+# -- robustness: a transcript with any slice replaced parses or raises the parser's error -----------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_FUZZED = [(npu_smi.parse_npu_smi_info, A3_TABLE_WITH_PROCESS), (npu_smi.parse_npu_smi_info, TABLE_910B3),
+           (npu_smi.parse_npu_smi_map, MAP_910B3), (npu_smi.parse_npu_smi_map, MAP_A3_CONTAINER),
+           (lambda t: npu_smi.board_soc_version(npu_smi.parse_board(t)), BOARD_A3)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_910_parsers_fail_only_with_their_error(data):
+    parse, seed = _FUZZED[data.draw(st.integers(0, len(_FUZZED) - 1))]
+    a = data.draw(st.integers(0, len(seed)))
+    b = data.draw(st.integers(a, len(seed)))
+    text = seed[:a] + data.draw(st.text(max_size=20)) + seed[b:]
+    try:
+        parse(text)
+    except NpuSmiOutputError:
+        pass
