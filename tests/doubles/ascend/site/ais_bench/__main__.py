@@ -185,17 +185,23 @@ def aclruntime_version_ait():
     return pkg_resources.get_distribution("aclruntime").version
 
 
-def planted_npu_time(batchsize):
-    """SUITE_DOUBLE_NPU_TIME_MS: the NPU_compute_time (ms) to report instead of the CPU
-    timing, one number or a per-batch-size table "1:5.0,4:17.5" (a batch size missing from
-    the table keeps its CPU timing)."""
+def planted_npu_time(batchsize, model=""):
+    """SUITE_DOUBLE_NPU_TIME_MS: the NPU_compute_time (ms per batch) to report instead of
+    the CPU timing: one number, or a table "1:5.0,dpn131_bs4:17.5" keyed by batch size or by
+    the om's name (without .om; it wins over the batch size). An om and batch size missing
+    from the table keep their CPU timing."""
     text = os.environ.get("SUITE_DOUBLE_NPU_TIME_MS", "").strip()
     if not text:
         return None
     if ":" not in text:
         return float(text)
-    table = dict(item.split(":") for item in text.split(",") if item.strip())
-    return float(table[str(batchsize)]) if str(batchsize) in table else None
+    table = dict(item.strip().rsplit(":", 1) for item in text.split(",") if item.strip())
+    stem = os.path.basename(str(model))
+    stem = stem[:-3] if stem.endswith(".om") else stem
+    for key in (stem, re.sub(r"_linux_(x86_64|aarch64)$", "", stem), str(batchsize)):
+        if key in table:
+            return float(table[key])
+    return None
 
 
 def main(argv=None, flavour="ais_bench"):
@@ -331,7 +337,7 @@ def main(argv=None, flavour="ais_bench"):
                                      "outfiles": outfiles}
             index += 1
     print(f"Inference array Processing: 100%|##########| {len(groups)}/{len(groups)}", flush=True)
-    planted = planted_npu_time(batchsize)
+    planted = planted_npu_time(batchsize, args.model)
     if planted is not None:
         times = [planted] * len(times)
     npu = stats(times)
