@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from harness.cache_health import MARKER as _MARKER, Validate, evict, manifest, problem, read_marker, \
+    sweep_stale_temporaries, warn_repair
 from harness.errors import StorageError, SuiteError, describe_os_error
 from harness.hashing import json_digest
-
-_MARKER = ".complete.json"
 
 
 class CacheError(SuiteError):
@@ -75,6 +75,7 @@ class ArtifactCache:
     def __init__(self, root: Path, lock_timeout: float = 3600.0):
         self.root = Path(root)
         self.lock_timeout = lock_timeout
+        self._swept: set = set()  # kind folders already cleared of killed builders' temporaries
 
     def key(self, description: Any) -> str:
         return json_digest(description)
@@ -88,25 +89,36 @@ class ArtifactCache:
 
     def get_or_build(self, kind: str, description: Any,
                      build: Callable[[Path], Optional[dict]],
-                     resumable: bool = False) -> Artifact:
+                     resumable: bool = False, validate: Optional[Validate] = None) -> Artifact:
         """Return the artifact for ``description``, building it with ``build(dir)`` if needed.
 
         ``build`` fills the directory it is given and may return extra metadata. With
         ``resumable``, the directory persists across failed attempts (the builder must then
-        write each file atomically and skip the ones already there).
+        write each file atomically and skip the ones already there). A reused artifact
+        must still match the manifest recorded when it was published and pass
+        ``validate(path, meta)``; one that does not is evicted and rebuilt once, with a
+        ``CacheRepairWarning`` (``harness.cache_health``).
         """
         from filelock import FileLock, Timeout
 
         key = self.key(description)
         final = self.path_for(kind, key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if (final / _MARKER).is_file():
-            return Artifact(final, key, False, 0.0, _read_meta(final))
+        if final.parent not in self._swept:
+            self._swept.add(final.parent)
+            sweep_stale_temporaries(final.parent)
+        found, _ = _existing(key, final, validate)
+        if found is not None:
+            return found
         lock = FileLock(str(final) + ".lock", timeout=self.lock_timeout)
         try:
             with lock:
-                if (final / _MARKER).is_file():  # another worker built it meanwhile
-                    return Artifact(final, key, False, 0.0, _read_meta(final))
+                found, unusable = _existing(key, final, validate)
+                if found is not None:  # another worker built (or repaired) it meanwhile
+                    return found
+                if unusable is not None:
+                    warn_repair(kind, final, unusable)
+                    evict(final)
                 if final.exists():  # a stale, incomplete leftover under the final name
                     shutil.rmtree(final)
                 if resumable:
@@ -121,7 +133,7 @@ class ArtifactCache:
                     _seal_folders(work)
                     seconds = time.perf_counter() - t0
                     meta = {"kind": kind, "key": key, "description": description,
-                            "build_seconds": round(seconds, 3), **meta}
+                            "build_seconds": round(seconds, 3), **meta, "manifest": manifest(work)}
                     write_text_atomic(work / _MARKER, json.dumps(meta, default=str, indent=1))
                     os.replace(work, final)
                 except BaseException as exc:
@@ -132,6 +144,12 @@ class ArtifactCache:
                         raise StorageError(exc.errno, f"building {kind} artifact {key}: "
                                                       + describe_os_error(exc, where)) from None
                     raise
+                if unusable is not None:  # a repair: the rebuilt artifact must pass too
+                    still = problem(final, meta, validate)
+                    if still is not None:
+                        evict(final)
+                        raise CacheError(f"cached {kind} artifact {final} was unusable and is "
+                                         f"unusable again after a rebuild - {still}")
                 return Artifact(final, key, True, seconds, meta)
         except Timeout:
             raise CacheError(
@@ -157,8 +175,14 @@ def _remove_stale_temporaries(folder: Path) -> None:
             tmp.unlink()
 
 
-def _read_meta(path: Path) -> dict:
+def _existing(key: str, final: Path, validate: Optional[Validate]) -> tuple[Optional[Artifact], Optional[str]]:
+    """(the artifact, None) when a usable one is published under ``final``; (None, why it
+    is unusable) when a published one fails its checks; (None, None) when there is none."""
     try:
-        return json.loads((path / _MARKER).read_text())
-    except (OSError, ValueError):
-        return {}
+        meta = read_marker(final)
+    except ValueError as exc:
+        return None, str(exc)
+    if meta is None:
+        return None, None
+    unusable = problem(final, meta, validate)
+    return (None, unusable) if unusable else (Artifact(final, key, False, 0.0, meta), None)

@@ -4,6 +4,8 @@ can kill it half-way or race two of them.
 
     python cache_child.py preprocess <cache root> <n samples> <delay s> [--kill-at K]
     python cache_child.py build <cache root> <go file> <log file> <seconds>
+    python cache_child.py killed-build <cache root> <kind>
+    python cache_child.py hold-lock <lock file> <ready file>
 
 Prints one JSON line: {"path": ..., "built": ...}.
 """
@@ -87,5 +89,25 @@ def build(root: str, go: str, log: str, seconds: str) -> None:
                       "content": (art.path / "model.onnx").read_text()}), flush=True)
 
 
+def killed_build(root: str, kind: str) -> None:
+    """Start building an artifact and SIGKILL ourselves half-way: the private temporary
+    folder a builder writes into stays behind, as after ``kill -9`` of pytest."""
+    def builder(folder: Path):
+        (folder / "half.jpg").write_bytes(b"\xff\xd8" + b"x" * 1000)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    ArtifactCache(Path(root)).get_or_build(kind, {"fault-test": "killed"}, builder)
+
+
+def hold_lock(lock: str, ready: str) -> None:
+    """Hold ``lock`` (as a live builder does) until killed."""
+    from filelock import FileLock
+
+    with FileLock(lock):
+        Path(ready).touch()
+        time.sleep(600)
+
+
 if __name__ == "__main__":
-    {"preprocess": preprocess, "build": build}[sys.argv[1]](*sys.argv[2:])
+    {"preprocess": preprocess, "build": build, "killed-build": killed_build,
+     "hold-lock": hold_lock}[sys.argv[1]](*sys.argv[2:])
