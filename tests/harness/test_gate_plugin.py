@@ -108,7 +108,7 @@ def test_regressions_fail_noise_is_inconclusive_and_everything_is_written(pytest
     assert props[("test_accuracy", "verdict.baseline top1.value")] == "78"
     assert props[("test_accuracy", "verdict.baseline top1.reference")] == "79.43"
     assert props[("test_accuracy", "verdict.baseline top1.outcome")] == "fail"
-    assert run.meta["gate"]["scope"] == "strict" and run.meta["gate"]["compared"] == 4
+    assert run.meta["gate"]["scope"] == "strict" and run.meta["gate"]["found"] == 4
     skipped = [tc.find("skipped") for tc in ET.parse(p / "junit.xml").iter("testcase")
                if tc.get("name") == "test_throughput[noise]"]
     assert skipped[0] is not None and skipped[0].get("message").startswith("INCONCLUSIVE")
@@ -121,7 +121,7 @@ def test_only_noise_exits_with_the_inconclusive_status(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(base), "-k", "noise or steady",
                                 "--gate-scope", "selected", "--results", str(pytester.path / "r.jsonl"))
     assert result.ret == 6, result.stdout.str()
-    result.stdout.fnmatch_lines(["gate scope selected: 2 of 4 baseline verdicts compared", "*1 passed*1 inconclusive*"])
+    result.stdout.fnmatch_lines(["gate scope selected: 2 of 4 baseline verdicts required, 2 of them measured in this run", "*1 passed*1 inconclusive*"])
 
 
 def test_a_narrower_selection_fails_the_strict_gate_naming_what_it_did_not_measure(pytester):
@@ -158,3 +158,75 @@ def test_outcomes_survive_xdist(pytester, monkeypatch):
     result.stdout.fnmatch_lines(["*2 failed*1 passed*1 inconclusive*"])
     outcomes = sorted(t["outcome"] for t in load_run(p / "run.json").meta["tests"])
     assert outcomes == ["failed", "failed", "inconclusive", "passed"]
+
+
+def test_a_run_that_skipped_everything_fails_the_gate_with_the_skip_reasons(pytester, monkeypatch):
+    """Every test skips (no NPU here): nothing was compared, so the gate fails and names
+    each baseline verdict with the reason its test gave."""
+    base = _setup(pytester)
+    monkeypatch.setenv("PLANTED_SKIP", "1")
+    p = pytester.path
+    result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(base), "--report-md", str(p / "u.md"),
+                                "--results", str(p / "r.jsonl"))
+    assert result.ret == 1, result.stdout.str()
+    result.assert_outcomes(skipped=4)
+    result.stdout.fnmatch_lines([
+        "*upgrade gate vs cann-8.0: FAIL*",
+        "[[]MISSING[]] dpn131 onnxruntime cpu bs1 top1: in the baseline but not measured in this run: "
+        "test_inner.py::TestPlanted::test_accuracy skipped: no NPU on this host: install CANN*",
+        "4 missing",
+        "gate scope strict: 4 of 4 baseline verdicts required, 0 of them measured in this run",
+    ])
+    md = (p / "u.md").read_text()
+    assert "**Upgrade gate: FAIL**" in md and "| missing | dpn131 | onnxruntime cpu bs8 |" in md
+    assert "test_throughput[steady] skipped: no NPU on this host" in md
+
+
+def test_an_empty_baseline_is_a_usage_error_before_any_test(pytester):
+    _setup(pytester)
+    empty = pytester.path / "empty.json"
+    empty.write_text('{"records": []}')
+    result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(empty),
+                                "--results", str(pytester.path / "r.jsonl"))
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"ERROR: --baseline {empty}: holds no verdict records*"])
+    assert not (pytester.path / "r.jsonl").read_text()  # nothing ran
+
+
+def _other_guide_baseline(path):
+    recs = [make.throughput(guide="pamtri", bs=1), make.metric(0.7, guide="pamtri", metric_name="mAP")]
+    return write_run(path, {"label": "pamtri-8.0"}, recs)
+
+
+def test_a_baseline_that_shares_nothing_with_the_selection_is_a_usage_error(pytester):
+    _setup(pytester)
+    other = _other_guide_baseline(pytester.path / "pamtri.json")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(other),
+                                "--results", str(pytester.path / "r.jsonl"))
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"ERROR: --baseline {other}: shares nothing with this selection*"
+                                 "baseline holds guides pamtri*the selection runs guides dpn131*"])
+    assert not (pytester.path / "r.jsonl").read_text()
+
+
+def test_the_unrelated_baseline_is_refused_under_xdist_too(pytester, monkeypatch):
+    from pathlib import Path
+
+    _setup(pytester)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    other = _other_guide_baseline(pytester.path / "pamtri.json")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-n", "2", "--baseline", str(other),
+                                "--record", str(pytester.path / "run.json"),
+                                "--results", str(pytester.path / "r.jsonl"))
+    assert result.ret == 4, result.stdout.str()
+    result.stdout.fnmatch_lines(["ERROR: --baseline*shares nothing with this selection*"])
+    assert "INTERNALERROR" not in result.stdout.str() and not (pytester.path / "run.json").exists()
+
+
+def test_an_unknown_gate_scope_is_a_usage_error(pytester, monkeypatch):
+    base = _setup(pytester)
+    monkeypatch.setenv("SUITE_GATE_SCOPE", "loose")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(base),
+                                "--results", str(pytester.path / "r.jsonl"))
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: --gate-scope must be one of strict, selected, got 'loose'"])

@@ -49,3 +49,64 @@ def test_report_cli_renders_after_the_fact(tmp_path, capsys):
     assert (tmp_path / "r.html").stat().st_size > 10_000
     assert "Upgrade gate: FAIL" in (tmp_path / "r.md").read_text()
     assert main([str(cur)]) == 0 and "Guide x stage" in capsys.readouterr().out
+
+
+def _results_jsonl(path, records):
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_a_results_jsonl_renders_with_provenance_unknown(tmp_path):
+    """A plain results file has records but no provenance: the report says so (it used
+    to stop on the missing git revision)."""
+    from harness.report.__main__ import main
+    from tests.harness import gate_records as make
+
+    current, _ = planted_runs()
+    jsonl = _results_jsonl(tmp_path / "results.jsonl", current.records)
+    assert main([str(jsonl), "--html", str(tmp_path / "r.html"), "--markdown", str(tmp_path / "r.md")]) == 0
+    text = (tmp_path / "r.html").read_text()
+    assert "provenance unknown" in text and 'id="guide-stage"' in text and "data:image/png;base64," in text
+    assert "Provenance unknown" in (tmp_path / "r.md").read_text()
+    # a baseline given as .jsonl renders too
+    base = _results_jsonl(tmp_path / "base.jsonl", [make.throughput(bs=1, median=150.0, chip="Ascend310P3",
+                                                                    backend="ascend")])
+    assert main([str(jsonl), "--baseline", str(base), "--html", str(tmp_path / "u.html"), "--markdown",
+                 str(tmp_path / "u.md")]) == 0
+
+
+def test_measured_throughput_is_its_own_cell_not_a_skip():
+    from harness.runs import Run
+    from tests.harness import gate_records as make
+
+    measured = dict(make.throughput(bs=1), check="throughput floor cpu", verdict="measured")
+    tests = [{"nodeid": "t::thr[bs1]", "guide": "dpn131", "stage": "throughput", "outcome": "measured"},
+             {"nodeid": "t::acc", "guide": "dpn131", "stage": "throughput", "outcome": "skipped"}]
+    data = build(Run(None, {"label": "cpu", "tests": tests}, [make.throughput(bs=1), measured]), plots=False)
+    assert data.cells[("dpn131", "throughput")].text() == "measured 1, skip 1"
+    assert '<td class="measured">measured 1, skip 1</td>' in html.render(data)
+    assert "| dpn131 | measured 1, skip 1 |" in markdown.render(data)
+    records_only = build(Run(None, {"label": "cpu"}, [make.throughput(bs=1), measured]), plots=False)
+    assert records_only.cells[("dpn131", "throughput")].text() == "measured 1"
+
+
+def test_an_interrupted_run_is_headlined(tmp_path):
+    from harness.runs import Run
+
+    current, _ = planted_runs()
+    meta = dict(current.meta, interrupted={"reason": "SIGTERM", "finished": 3, "selected": 10})
+    data = build(Run(None, meta, current.records), plots=False)
+    assert "**INTERRUPTED after 3 of 10 tests (SIGTERM)**" in markdown.render(data)
+    assert "INTERRUPTED after 3 of 10 tests (SIGTERM)" in html.render(data)
+    # from a results file alone: its "run interrupted" record
+    note = {"guide": "", "stage": "run", "check": "run interrupted", "verdict": "fail",
+            "message": "INTERRUPTED after 1 of 4 tests (SIGINT (Ctrl-C))"}
+    jsonl = _results_jsonl(tmp_path / "results.jsonl", current.records + [note])
+    from harness.report.__main__ import main
+
+    assert main([str(jsonl), "--markdown", str(tmp_path / "r.md")]) == 2
+    text = (tmp_path / "r.md").read_text()
+    assert text.count("INTERRUPTED after 1 of 4 tests") == 2  # headline and the failures list
+    assert "| run |" not in text  # a note about the run is no guide row
