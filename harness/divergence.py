@@ -17,7 +17,8 @@ Ascend: the node comparison needs the NPU's dumps, which ``msit debug compare`` 
 report gives the ready command (``-gm <onnx> -om <om> -i <inputs> -c <toolkit> -o <dir>``,
 flags as msit's own documentation gives them) with the failing batch written as ``.bin``
 inputs, and runs it when asked and msit is installed. Its result CSV is pointed to, not
-parsed: the reference does not document its columns.
+parsed: the reference does not document its columns. The paths it is given pass the
+ait/msit path checks (harness/ascend/paths.py), as those handed to ais_bench do.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from harness.ascend import paths as ascend_paths
 from harness.ascend.errors import ToolError
 from harness.ascend.proc import run_tool, tail
 
@@ -188,28 +190,23 @@ class MsitCompare:
 
 def write_compare_inputs(feeds: Mapping[str, np.ndarray], input_names: Sequence[str], root: Path) -> list[Path]:
     """The batch as one raw ``.bin`` per model input (input order), in a folder named by the
-    batch's digest. Folders 0750 and files 0640 whatever the umask: the msit lineage refuses
-    group- or other-writable paths. Each file is written whole, then renamed into place."""
+    batch's digest, made so msit's path checks pass (harness/ascend/paths.py: folders 0750,
+    files 0640 whatever the umask). Each file is written whole, then renamed into place."""
     digest = hashlib.sha256()
     for name in input_names:
         arr = np.ascontiguousarray(feeds[name])
         digest.update(f"{name}:{arr.dtype}:{arr.shape}".encode())
         digest.update(arr.tobytes())
-    folder = Path(root) / digest.hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in (Path(root), folder):
-        path.chmod(0o750)
-    paths = []
+    folder = ascend_paths.make_dir(ascend_paths.make_dir(root) / digest.hexdigest()[:16])
+    files = []
     for name in input_names:
-        target = folder / f"{''.join(c if c.isalnum() or c in '_.-' else '_' for c in name)}.bin"
+        target = folder / f"{ascend_paths.safe_stem(name, len(files))}.bin"
         if not target.is_file():
             fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-            with os.fdopen(fd, "wb") as f:
-                np.ascontiguousarray(feeds[name]).tofile(f)
-            os.chmod(tmp, 0o640)
-            os.replace(tmp, target)
-        paths.append(target)
-    return paths
+            os.close(fd)
+            os.replace(ascend_paths.write_array(Path(tmp), feeds[name]), target)
+        files.append(target)
+    return files
 
 
 def msit_compare_command(msit: str, onnx_path: Path, om_path: Path, inputs: Sequence[Path],
@@ -225,11 +222,16 @@ def msit_compare_command(msit: str, onnx_path: Path, om_path: Path, inputs: Sequ
 def ascend_compare(onnx_path: Path, om_path: Path, feeds: Mapping[str, np.ndarray], input_names: Sequence[str],
                    work_dir: Path, env: Mapping[str, str], cann_path: Optional[Path], run: bool,
                    timeout_s: float = 3600.0) -> MsitCompare:
-    """Write the batch, build the command; run it when ``run`` and msit is on PATH."""
-    inputs = write_compare_inputs(feeds, input_names, Path(work_dir) / "inputs")
-    output_dir = Path(work_dir) / "msit" / inputs[0].parent.name
+    """Write the batch, build the command; run it when ``run`` and msit is on PATH. Every
+    path handed to msit passes its checks: the work folder has safe characters, the ONNX and
+    om are staged (hard link or copy) when theirs would be refused."""
+    root = ascend_paths.safe_root(Path(work_dir))
+    inputs = write_compare_inputs(feeds, input_names, root / "inputs")
+    staged = root / "staged" / inputs[0].parent.name
+    onnx_file, om_file = (ascend_paths.ready_file(Path(p).absolute(), staged) for p in (onnx_path, om_path))
+    output_dir = root / "msit" / inputs[0].parent.name
     found = shutil.which("msit", path=env.get("PATH", ""))
-    report = MsitCompare(msit_compare_command(found or "msit", onnx_path, om_path, inputs, output_dir, cann_path),
+    report = MsitCompare(msit_compare_command(found or "msit", onnx_file, om_file, inputs, output_dir, cann_path),
                          inputs, output_dir)
     if not run:
         report.why_not_run = "pass --ascend-compare to run it"
@@ -237,8 +239,7 @@ def ascend_compare(onnx_path: Path, om_path: Path, feeds: Mapping[str, np.ndarra
     if found is None:
         report.why_not_run = "--ascend-compare asked for it, but no `msit` is on PATH (pip install msit)"
         return report
-    output_dir.mkdir(parents=True, exist_ok=True)
-    output_dir.chmod(0o750)
+    ascend_paths.make_dir(output_dir)
     try:
         res = run_tool(report.command, timeout_s=timeout_s, env=env, check=False)
     except ToolError as exc:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from harness import checks, divergence
+from harness.ascend.paths import refusal
 
 ATOL, RTOL = 1e-4, 1e-3
 
@@ -136,12 +137,17 @@ def test_ascend_prints_the_msit_command_on_inputs_msit_accepts(tmp_path, exporte
     finally:
         os.umask(old)
     cmd = v.details["divergence"]["command"]
-    assert cmd[:7] == ["msit", "debug", "compare", "-gm", str(exported.path), "-om", str(tmp_path / "tiny_bs2.om")]
+    assert cmd[:4] == ["msit", "debug", "compare", "-gm"] and cmd[5] == "-om"
     assert cmd[cmd.index("-c") + 1] == str(tmp_path / "toolkit") and "-o" in cmd
+    onnx_file, om_file = Path(cmd[4]), Path(cmd[6])
+    assert onnx_file.read_bytes() == exported.path.read_bytes()
+    # The om was written under umask 002 (group-writable): msit would refuse it, so it is staged.
+    assert om_file != tmp_path / "tiny_bs2.om" and om_file.read_bytes() == b"om"
     (bin_file,) = [Path(p) for p in cmd[cmd.index("-i") + 1].split(",")]
     assert np.array_equal(np.fromfile(bin_file, np.float32).reshape(2, 3, 8, 8), exported.feeds["image"])
     for path, mode in ((bin_file, 0o640), (bin_file.parent, 0o750)):
         assert stat.S_IMODE(path.stat().st_mode) == mode, path
+    assert [refusal(p) for p in (onnx_file, om_file, bin_file, bin_file.parent)] == [None] * 4
     assert "locate the diverging node with: msit debug compare -gm" in str(v) and "--ascend-compare" in str(v)
     assert not v.details["divergence"]["ran"]
 
