@@ -21,7 +21,8 @@ from .conftest import IMAGE_SUFFIXES
 def options(tmp_path: Path, **kw) -> SuiteOptions:
     base = dict(backends=("onnxruntime",), devices=(0,), soc_version="", data_root=None,
                 weights_root=None, cache_dir=tmp_path / "cache", batch_sizes="fast",
-                results=tmp_path / "r.jsonl", synthetic_size=None, perf_rounds=3, perf_warmup=1,
+                results=tmp_path / "r.jsonl", results_given=True, runs_root=tmp_path / "runs",
+                keep_runs=5, synthetic_size=None, perf_rounds=3, perf_warmup=1,
                 tool_timeout=60.0, workers=0)
     base.update(kw)
     return SuiteOptions(**base)
