@@ -315,9 +315,12 @@ class Guide:
     floors: tuple[ThroughputFloor, ...] = ()
     batch_sizes: tuple[int, ...] = ALL_BATCH_SIZES
     fast_batch_sizes: tuple[int, ...] = (1, 4)
-    # Metric compared between backend and PyTorch on the synthetic tier, and how closely.
+    # Metric compared between backend and PyTorch on the synthetic tier, and what may differ:
+    # synthetic_allowance(samples, backend outputs, PyTorch outputs) ->
+    # harness.metrics.ambiguity.Allowance, derived from the outputs' measured difference
+    # (outputs as {input set: {sample id: [arrays]}}).
     synthetic_metric: str = ""
-    synthetic_atol: float = 0.0
+    synthetic_allowance: Optional[Callable[[Any, Mapping, Mapping], Any]] = None
     departures: tuple[str, ...] = ()  # where the suite departs from the guide, and why
     notes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -359,6 +362,8 @@ class Guide:
             r.metric for r in self.references
         } | set(self.extra.get("report_metrics", ())):
             fail(f"synthetic_metric {self.synthetic_metric!r} is not a reference metric")
+        if self.synthetic_metric and self.synthetic_allowance is None:
+            fail("synthetic_metric needs a synthetic_allowance (what may differ from PyTorch)")
 
     # -- convenience -----------------------------------------------------------------
     def build_model(self, checkpoint: Optional[Path | str] = None, seed: int = 0):

@@ -23,7 +23,7 @@ from harness.guides.base import (
 )
 from harness.metrics import MetricError, MetricReport
 from harness.metrics import inception
-from harness.metrics.gan_images import recover_image, write_generated
+from harness.metrics.gan_images import mean_pixel_allowance, recover_image, write_generated
 from harness.models.dgnet import ID_FILE, dgnet_generator, export_form_copy, load_checkpoint_pair
 from harness.preprocess import dgnet as prep
 
@@ -132,7 +132,7 @@ GUIDE = Guide(
     ),
     floors=_floors(),
     synthetic_metric="mean_pixel",
-    synthetic_atol=0.5,
+    synthetic_allowance=lambda samples, ours, ref: mean_pixel_allowance(ours["main"], ref["main"]),
     real_tier_files=(AuxiliaryFile(
         inception.WEIGHTS_FILE,
         "FID Inception weights (pytorch-fid's port of TTUR's inception-2015-12-05 graph)",

@@ -20,6 +20,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from harness.metrics.ambiguity import Allowance, Slack, max_abs_diff
+
 MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
 
@@ -40,6 +42,40 @@ def recover_image(output: np.ndarray) -> np.ndarray:
     inp = inp * 255.0
     inp = np.clip(inp, 0, 255)
     return inp.astype("uint8")
+
+
+def mean_pixel_allowance(ours: Mapping[str, list], ref: Mapping[str, list]) -> Allowance:
+    """What ``mean_pixel`` may differ by between a backend's generated images and PyTorch's.
+
+    Measured: the largest |output difference| d (normalised units). A grey level is
+    ``clip(255 (std_c x + mean_c))`` truncated, so the backend's value lies within
+    255 std_c d of PyTorch's and its level can only differ where that interval reaches
+    another integer: per pixel, the largest level change inside the interval. mean_pixel is
+    the mean over images of their mean level, so it may move by the mean over images of
+    (sum of those changes / values per image) -- a bound, not an estimate.
+    """
+    delta = max_abs_diff(ours, ref, 0, "generated images")
+    from harness.metrics.ambiguity import AGGREGATION_EPS
+
+    spread = 255.0 * STD * delta + AGGREGATION_EPS  # per channel, grey levels
+    ambiguous, total = {}, 0.0
+    for sid, outs in ref.items():
+        arr = np.asarray(outs[0], dtype=np.float32)
+        level = (STD * arr.reshape(arr.shape[-3:]).transpose((1, 2, 0)) + MEAN) * 255.0
+        now = np.floor(np.clip(level, 0, 255))
+        change = np.maximum(np.floor(np.clip(level + spread, 0, 255)) - now,
+                            now - np.floor(np.clip(level - spread, 0, 255)))
+        moved = int(np.count_nonzero(change))
+        if moved:
+            ambiguous[sid] = (f"{moved} values within {float(spread.max()):.3g} grey levels of a "
+                              f"level boundary (255 x std x max |output diff| {delta:.3g})")
+        total += float(change.sum()) / change.size
+    n = len(ref)
+    slack = Slack(total / n, len(ambiguous),
+                  f"mean over {n} images of their possible level changes per value "
+                  f"({len(ambiguous)} images have values near a level boundary)")
+    return Allowance("max |output diff|", delta, float(spread.max()), n, ambiguous,
+                     {"mean_pixel": slack})
 
 
 def off_gan_path(sample_id: str) -> tuple[str, str]:

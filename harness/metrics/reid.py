@@ -69,11 +69,19 @@ def standard_protocol(qf: np.ndarray, q_pids, q_camids, gf: np.ndarray, g_pids, 
                       distance: str = "euclidean", feat_norm: bool = False,
                       junk_pids: Sequence[int] = (), max_rank: int = MAX_RANK) -> Ranking:
     """Every gallery image ranked; same id + same camera (and junk ids) discarded."""
-    if feat_norm:
-        qf, gf = l2_normalize(qf), l2_normalize(gf)
-    distmat = DISTANCES[distance](qf, gf)
+    distmat = protocol_distances(qf, gf, distance, feat_norm)
     return rank(distmat, q_pids, g_pids,
                 same_id_same_camera(q_camids, g_camids, g_pids, junk_pids), max_rank)
+
+
+def protocol_distances(qf: np.ndarray, gf: np.ndarray, distance: str, feat_norm: bool) -> np.ndarray:
+    """The (query x gallery) distances a protocol ranks: optional L2 normalisation, then
+    the named distance."""
+    if distance not in DISTANCES:
+        raise MetricError(f"unknown SOLVER.DISTANCE_FUNC {distance!r}")
+    if feat_norm:
+        qf, gf = l2_normalize(qf), l2_normalize(gf)
+    return DISTANCES[distance](qf, gf)
 
 
 # -- Centroids-reid: centroid gallery ----------------------------------------------------
@@ -111,18 +119,20 @@ def build_centroids(q_pids, q_camids, gf: np.ndarray, g_pids, g_camids, respect_
     Upstream reads the gallery cameras as ``camids[inds]`` with gallery positions into the
     query+gallery array, i.e. shifted by the number of queries; ``reproduce_camid_bug``
     reproduces that (the guide's numbers depend on it).
-    Centroids are computed in float64 (the post-processing reads TXT into float64) and
-    cast to float32 afterwards, as ``embeddings.float()`` does.
+    Each centroid is averaged as the script does: its features are float32 (``np.loadtxt(...,
+    dtype=np.float32)``), the id's gallery rows in listing order, ``torch.sum(rows, 0) /
+    len(rows)`` (``ModelBase._calculate_centroids``), so the centroids are the script's bit
+    for bit.
     """
     q_pids, q_camids = np.asarray(q_pids), np.asarray(q_camids)
     g_pids, g_camids = np.asarray(g_pids), np.asarray(g_camids)
-    gf = np.asarray(gf, dtype=np.float64)
+    gallery = _float32_tensor(gf)
     seen_camids = np.concatenate([q_camids, g_camids])[:len(g_pids)] if reproduce_camid_bug else g_camids
     feats, pids, camid_sets = [], [], []
     for pid in np.unique(g_pids):
         inds = np.nonzero(g_pids == pid)[0]
         if not respect_camids:
-            feats.append(gf[inds].sum(axis=0) / len(inds))
+            feats.append(_mean_rows(gallery, inds))
             pids.append(pid)
             continue
         cams_g = seen_camids[inds]
@@ -135,13 +145,27 @@ def build_centroids(q_pids, q_camids, gf: np.ndarray, g_pids, g_camids, respect_
             if used in used_combinations:
                 continue
             used_combinations.add(used)
-            feats.append(gf[inds[sel]].sum(axis=0) / int(sel.sum()))
+            feats.append(_mean_rows(gallery, inds[sel]))
             pids.append(pid)
             camid_sets.append(used)
     if not feats:
         raise MetricError("no gallery centroid could be built (no gallery id has a query)")
-    return Centroids(np.asarray(feats, dtype=np.float64).astype(np.float32), np.asarray(pids),
-                     camid_sets if respect_camids else None)
+    return Centroids(np.stack(feats), np.asarray(pids), camid_sets if respect_camids else None)
+
+
+def _float32_tensor(x: np.ndarray):
+    import torch
+
+    return torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
+
+
+def _mean_rows(features, rows: np.ndarray) -> np.ndarray:
+    """``_calculate_centroids(embeddings_gallery[rows], dim=0)``: float32 ``torch.sum`` over
+    the rows in the order given, divided by their count."""
+    import torch
+
+    vecs = features[torch.as_tensor(np.asarray(rows, dtype=np.int64))]
+    return (torch.sum(vecs, 0) / vecs.shape[0]).numpy()
 
 
 def camera_membership_rule(q_camids: np.ndarray, camid_sets: list[tuple[int, ...]]) -> RemoveRule:
@@ -161,6 +185,8 @@ class CentroidResult:
     ranking: Ranking
     centroids: Centroids
     notes: list[str] = field(default_factory=list)
+    distmat: Optional[np.ndarray] = None  # (query x centroid) distances ranked
+    rule: Optional[RemoveRule] = None  # what each query discarded
 
 
 def centroid_protocol(qf: np.ndarray, q_pids, q_camids, gf: np.ndarray, g_pids, g_camids,
@@ -172,13 +198,8 @@ def centroid_protocol(qf: np.ndarray, q_pids, q_camids, gf: np.ndarray, g_pids, 
     q_pids, q_camids = np.asarray(q_pids), np.asarray(q_camids)
     cen = build_centroids(q_pids, q_camids, gf, g_pids, g_camids,
                           settings.keep_camid_centroids, settings.reproduce_camid_bug)
-    qf = np.asarray(qf, dtype=np.float64).astype(np.float32)  # TXT -> float64 -> .float()
-    cf = cen.feats
-    if settings.feat_norm:
-        qf, cf = l2_normalize(qf), l2_normalize(cf)
-    if settings.distance not in DISTANCES:
-        raise MetricError(f"unknown SOLVER.DISTANCE_FUNC {settings.distance!r}")
-    distmat = DISTANCES[settings.distance](qf, cf)
+    qf = np.asarray(qf, dtype=np.float32)  # np.loadtxt(..., dtype=np.float32); .float() keeps it
+    distmat = protocol_distances(qf, cen.feats, settings.distance, settings.feat_norm)
     notes = []
     if settings.respect_camids_in_eval:
         rule = camera_membership_rule(q_camids, cen.camid_sets)
@@ -191,7 +212,7 @@ def centroid_protocol(qf: np.ndarray, q_pids, q_camids, gf: np.ndarray, g_pids, 
     else:
         # Dummy cameras: queries 0, centroids 1 -> the standard rule never discards.
         rule = same_id_same_camera(np.zeros(len(q_pids), np.int64), np.ones(len(cen.pids), np.int64))
-    return CentroidResult(rank(distmat, q_pids, cen.pids, rule, max_rank), cen, notes)
+    return CentroidResult(rank(distmat, q_pids, cen.pids, rule, max_rank), cen, notes, distmat, rule)
 
 
 # -- helpers for the guides' evaluate functions --------------------------------------------

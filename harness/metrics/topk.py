@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from harness.metrics import MetricError, MetricReport
+from harness.metrics.ambiguity import Allowance, flip_margin, max_abs_diff, mean_slack, within_margin
 
 
 def txt_round(pred: np.ndarray, decimals: int = 6) -> np.ndarray:
@@ -54,6 +55,49 @@ def topk_report(predictions: Mapping[str, np.ndarray], labels: Mapping[str, int]
     report = MetricReport(values=values, count=n, per_sample=per_sample)
     report.files["result.json"] = result_json(n, n_labels, acc)
     return report
+
+
+def topk_allowance(ours: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray],
+                   labels: Mapping[str, int], k_max: int = 5, decimals: int | None = 6) -> Allowance:
+    """What top-1..top-k may differ by between a backend's predictions and PyTorch's.
+
+    Measured: the largest |logit difference| of the values ranked (after the TXT rounding).
+    A sample's top-k hit can change only where the label's logit lies within twice that of
+    the k-th / (k+1)-th ranked logit of PyTorch's prediction; its top-k class list only where
+    two of PyTorch's first k+1 ranked logits do. Each such sample moves top-k by 100/n %.
+    """
+    rounded = {s: [_ranked_values(p, decimals)] for s, p in ref.items()}
+    delta = max_abs_diff({s: [_ranked_values(p, decimals)] for s, p in ours.items()}, rounded,
+                         what="top-k predictions")
+    margin = flip_margin(delta)
+    hit_ambiguous = np.zeros(k_max, dtype=np.int64)
+    ambiguous = {}
+    for sid, (vec,) in rounded.items():
+        order = np.argsort(-vec, kind="stable")[:k_max + 1]
+        top = vec[order]
+        gaps = top[:-1] - top[1:]
+        near = np.nonzero(within_margin(gaps, margin))[0]
+        if near.size:
+            r = int(near[0])
+            ambiguous[sid] = (f"ranks {r + 1} and {r + 2} logits {gaps[r]:.3g} apart "
+                              f"(<= 2 x max |logit diff| {delta:.3g})")
+        gt = int(labels[sid]) + (1 if vec.size == 1001 else 0)
+        v_label = vec[gt] if 0 <= gt < vec.size else -np.inf
+        for k in range(1, min(k_max, vec.size - 1) + 1):
+            boundary = top[k] if v_label >= top[k - 1] else top[k - 1]  # the value it must cross
+            if within_margin(abs(v_label - boundary), margin):
+                hit_ambiguous[k - 1] += 1
+    n = len(rounded)
+    slack = {f"top{k}": mean_slack(int(hit_ambiguous[k - 1]), n, 100.0, " %",
+                                   f"images with the label's logit within the margin of the top-{k} boundary")
+             for k in range(1, k_max + 1)}
+    return Allowance("max |logit diff|", delta, margin, n, ambiguous, slack)
+
+
+def _ranked_values(pred: np.ndarray, decimals: int | None) -> np.ndarray:
+    """The values ``topk_report`` ranks: flattened, float32, TXT-rounded."""
+    vec = np.asarray(pred, dtype=np.float32).reshape(-1)
+    return txt_round(vec, decimals) if decimals is not None else vec
 
 
 def result_json(n_images: int, n_classes: int, acc: Sequence[float]) -> str:

@@ -63,13 +63,15 @@ class TestTransPose(GuideStages):
             f"{samples.annotation_file}: {got[0]} GT person samples from {got[1]} images; "
             f"COCO val2017 gives {OFFICIAL_SAMPLES} from {OFFICIAL_IMAGES}")
 
-    def per_sample_verdict(self, backend_name, actual, expected):
-        """Decoded keypoints within the guide's pixel/score tolerance for this backend."""
+    def per_sample_verdict(self, backend_name, actual, expected, allowance):
+        """Decoded keypoints within the guide's pixel/score tolerance for this backend; a
+        heatmap peak may move only at a near tie of PyTorch's heatmap (``allowance``)."""
         from harness import guides
         from harness.metrics.coco_keypoints import keypoint_agreement
 
         tolerances = guides.get(self.guide_name).extra["keypoint_agreement"]
-        return keypoint_agreement(actual, expected, **tolerances.get(backend_name, tolerances["default"]))
+        return keypoint_agreement(actual, expected, **tolerances.get(backend_name, tolerances["default"]),
+                                  ambiguous_joints=allowance.parts)
 
     # -- TransPose specific ---------------------------------------------------------------
     @stage("preprocess")
