@@ -46,13 +46,14 @@ class AisFamilyRunner:
     def command(self, spec: AisBenchRun) -> list[str]:
         return spec.args(frontend=self.frontend)
 
-    def run_files(self, model: Path, files: Sequence[Path], n_outputs: int, scratch: Path) -> list[Path]:
-        """One batch given as one file per input; where its outputs are (``<stem>_<k>.bin``,
-        each to be checked by the caller)."""
+    def run_files(self, model: Path, files: Sequence[Path], n_outputs: int,
+                  scratch: Path) -> tuple[list[str], list[Path]]:
+        """One batch given as one file per input: (command, where its outputs are,
+        ``<stem>_<k>.bin``, each to be checked by the caller)."""
         spec = self._spec(model, scratch, inputs=tuple(files), outfmt="BIN")
         folder = self._run(spec, scratch).result_dir
         stem = Path(files[0]).name.split(".", 1)[0]
-        return [folder / f"{stem}_{k}.bin" for k in range(n_outputs)]
+        return self.command(spec), [folder / f"{stem}_{k}.bin" for k in range(n_outputs)]
 
     def run_folders(self, model: Path, folders: Sequence[Path], names: Mapping[str, str], specs,
                     batch_size: int, scratch: Path) -> dict:

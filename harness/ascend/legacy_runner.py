@@ -81,16 +81,18 @@ class LegacyRunner:
                                        res.output.splitlines()[-10:]) from None
         return cmd, legacy.dump_dir(result, self.device), perf
 
-    def run_files(self, model: Path, files: Sequence[Path], n_outputs: int, scratch: Path) -> list[Path]:
+    def run_files(self, model: Path, files: Sequence[Path], n_outputs: int,
+                  scratch: Path) -> tuple[list[str], list[Path]]:
         """One batch: the batch file split into per-sample files (the tool reads one sample
-        per info line), its outputs joined back into one file per model output."""
+        per info line), its outputs joined back into one file per model output; (command,
+        those files)."""
         self._geometry()
         spec = self.guide.inputs[0]
         batch = np.fromfile(files[0], dtype=spec.dtype)
         n = batch.size // int(np.prod(spec.sample_shape))
         folder = paths.make_dir(Path(scratch) / "split")
         samples = [paths.write_array(folder / f"s{j:06d}.bin", part) for j, part in enumerate(np.split(batch, n))]
-        _, dump, _ = self._dataset(model, samples, n, scratch)
+        cmd, dump, _ = self._dataset(model, samples, n, scratch)
         joined = []
         for k in range(n_outputs):
             parts = [dump / legacy_output_name(s.name, k) for s in samples]
@@ -98,7 +100,7 @@ class LegacyRunner:
             if all(p.is_file() for p in parts):
                 target.write_bytes(b"".join(p.read_bytes() for p in parts))
             joined.append(target)
-        return joined
+        return cmd, joined
 
     def run_folders(self, model: Path, folders: Sequence[Path], names: Mapping[str, str], specs,
                     batch_size: int, scratch: Path) -> dict:

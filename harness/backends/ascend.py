@@ -108,17 +108,15 @@ class AscendModel(CompiledModel):
                                  f"{spec.concrete(self.batch_size)}")
             folder = paths.make_dir(paths.make_dir(scratch / "in") / f"input{k}")
             files.append(paths.write_array(folder / "batch.bin", arr))
-        runner = self._runner()
-        written = runner.run_files(self._om(scratch), files, len(self.guide.outputs), scratch)
+        command, written = self._runner().run_files(self._om(scratch), files, len(self.guide.outputs), scratch)
         outputs = []
         for path, out in zip(written, self.guide.outputs):
             shape = out.concrete(self.batch_size)
             expected = int(np.prod(shape)) * np.dtype(out.dtype).itemsize
             size = path.stat().st_size if path.is_file() else None
             if size != expected:
-                raise AisBenchError([runner.frontend.name, str(self.path)],
-                                    f"{path}: " + ("missing" if size is None else f"{size} bytes, expected "
-                                                   f"{expected} ({out.dtype} {shape})"), 0)
+                raise AisBenchError(command, f"{path}: " + ("missing" if size is None else f"{size} bytes, "
+                                                            f"expected {expected} ({out.dtype} {shape})"), 0)
             outputs.append(np.fromfile(path, dtype=out.dtype).reshape(shape))
         shutil.rmtree(scratch, ignore_errors=True)
         return outputs
@@ -256,6 +254,9 @@ class AscendBackend(Backend):
     def compile(self, guide, onnx_path: Path, batch_size: int, work_dir: Path,
                 options: CompileOptions, model=None) -> AscendModel:
         inst = self.install()
+        runner, why = inst.runner_for(getattr(guide, "runner", None))
+        if runner is None:  # say so before spending a compile on it
+            raise BackendError(why)
         soc = self.chip(options)
         onnx_path = Path(onnx_path).resolve()
         atc_prog = inst.atc or "atc"
