@@ -3,8 +3,8 @@ guides (DPN131's among them) use: dataset info files, command lines, the
 ``result/dumpOutput_device{N}`` outputs (output index from 1) and the perf files.
 Facts: shared/reference/ascend_tools.md section 4 and transcript 8.10.
 
-The suite runs models with ais_bench; this module lets it read and check results that a
-guide produced with the old tool, and reproduce the guides' commands exactly.
+Command builders and pure parsers; ``harness.ascend.legacy_runner`` runs the tool with
+them when a guide's runner is the legacy benchmark.
 """
 from __future__ import annotations
 

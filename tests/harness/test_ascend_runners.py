@@ -199,3 +199,12 @@ def test_runner_choice_rules():
     with pytest.raises(ValueError, match="choose one of"):
         runners.requested({runners.RUNNER_ENV: "trtexec"})
     assert Path(runners.frontend("ais_bench", "py", {}, "").prefix[0]) == Path("py")
+
+
+def test_bad_runner_choice_is_a_usage_error(monkeypatch):
+    import fixtures.ascend as plugin
+
+    monkeypatch.setenv(runners.RUNNER_ENV, "trtexec")
+    config = SimpleNamespace(getoption=lambda name, default=None: None)
+    with pytest.raises(pytest.UsageError, match="SUITE_ASCEND_RUNNER='trtexec': choose one of auto"):
+        plugin.pytest_configure(config)
