@@ -69,9 +69,14 @@ class NodeComparison:
     compared: int  # node outputs compared
     candidate: str  # how the candidate ran
     reference: str = REFERENCE_SETTINGS
+    scope: str = ""  # which samples of the batch, when not all
+    not_run: str = ""  # why no comparison ran
 
     def message(self) -> str:
-        where = f"({self.candidate} vs {self.reference}, {self.compared} node outputs compared)"
+        if self.not_run:
+            return f"no node-by-node comparison: {self.not_run}"
+        where = (f"({self.candidate} vs {self.reference}, {self.compared} node outputs compared"
+                 f"{', ' + self.scope if self.scope else ''})")
         if self.divergence is not None:
             return f"{self.divergence.message()} {where}"
         return (f"no ONNX node differs beyond tolerance {where}: the difference lies outside the "
@@ -149,12 +154,66 @@ def compare_nodes(onnx_path: Path, feeds: Mapping[str, np.ndarray], atol: float,
     import onnx
 
     reference_model = onnx.load(str(onnx_path))
+    label = f"ONNX Runtime {','.join(providers)}, graph optimisations {'on' if optimized else 'off'}"
+    feeds, scope, not_run = fit_batch(reference_model, feeds)
+    if not_run:
+        return NodeComparison(None, 0, label, not_run=not_run)
     exposed = expose_all_outputs(reference_model)
     candidate_exposed = exposed if candidate_model is None else expose_all_outputs(candidate_model)
-    label = f"ONNX Runtime {','.join(providers)}, graph optimisations {'on' if optimized else 'off'}"
     reference = run_all_outputs(exposed, feeds, ("CPUExecutionProvider",), optimized=False)
     candidate = run_all_outputs(candidate_exposed, feeds, providers, optimized)
-    return first_divergence(reference_model, candidate, reference, atol, rtol, label)
+    found = first_divergence(reference_model, candidate, reference, atol, rtol, label)
+    found.scope = scope
+    return found
+
+
+# Each run holds every node output at once; past this many bytes per run the batch is cut to
+# the samples that fit (dynamic-batch graphs), so locating cannot exhaust the host's memory.
+INTERMEDIATE_BUDGET_BYTES = 2 << 30
+
+
+def intermediate_bytes(model, feeds: Mapping[str, np.ndarray]) -> int:
+    """Estimated bytes of all node outputs on ``feeds`` (ONNX shape inference with the
+    feeds' shapes; an output whose shape stays unknown counts zero)."""
+    import onnx
+
+    fixed = copy.deepcopy(model)
+    for graph_input in fixed.graph.input:
+        if graph_input.name in feeds:
+            for dim, size in zip(graph_input.type.tensor_type.shape.dim, feeds[graph_input.name].shape):
+                dim.Clear()
+                dim.dim_value = int(size)
+    inferred = onnx.shape_inference.infer_shapes(fixed)
+    infos = {v.name: v.type.tensor_type for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    total = 0
+    for node in model.graph.node:
+        for out in node.output:
+            t = infos.get(out)
+            if t is None or not t.HasField("shape") or not all(d.HasField("dim_value") for d in t.shape.dim):
+                continue
+            itemsize = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t.elem_type)).itemsize
+            total += int(np.prod([d.dim_value for d in t.shape.dim], dtype=np.int64)) * itemsize
+    return total
+
+
+def fit_batch(model, feeds: Mapping[str, np.ndarray], budget: Optional[int] = None):
+    """(feeds, scope, why not): the whole batch when its node outputs fit ``budget``; else
+    its first samples when every input's batch dimension is dynamic; else nothing, and why."""
+    budget = INTERMEDIATE_BUDGET_BYTES if budget is None else budget
+    need = intermediate_bytes(model, feeds)
+    if need <= budget:
+        return dict(feeds), "", ""
+    batch = int(next(iter(feeds.values())).shape[0])
+    dynamic = all(not i.type.tensor_type.shape.dim or not i.type.tensor_type.shape.dim[0].HasField("dim_value")
+                  for i in model.graph.input if i.name in feeds)
+    keep = int(budget // max(1, need // max(1, batch)))
+    if not dynamic or keep < 1:
+        return {}, "", (f"the node outputs of this batch need ~{need / 2**30:.1f} GiB per run (budget "
+                        f"{budget / 2**30:.1f} GiB) and the graph's batch is "
+                        f"{'static' if not dynamic else 'one sample already'}")
+    keep = min(keep, batch)
+    return ({k: v[:keep] for k, v in feeds.items()}, f"first {keep} of the batch's {batch} samples "
+            f"(all {batch} need ~{need / 2**30:.1f} GiB of node outputs per run)", "")
 
 
 def session_settings(session) -> tuple[list[str], bool]:

@@ -191,3 +191,17 @@ def test_compile_stage_names_a_planted_divergence(tmp_path, suite_options):
     assert record["verdict"] == "fail"
     assert f"first diverging ONNX node: Conv {node!r}" in record["message"], record["message"]
     assert f"output {output!r}" in record["message"] and f"Conv {node!r}" in proc.stdout
+
+
+def test_a_batch_too_large_for_memory_is_cut_to_the_samples_that_fit(exported, monkeypatch):
+    import onnx
+
+    model, conv, _ = perturbed_copy(exported.path, 1, exported.folder)
+    per_run = divergence.intermediate_bytes(onnx.load(str(exported.path)), exported.feeds)
+    assert per_run >= 2 * 4 * (8 * 8 * 8) * 4  # bs2: at least the four 8x8x8 float maps
+    monkeypatch.setattr(divergence, "INTERMEDIATE_BUDGET_BYTES", per_run // 2 + 1)
+    found = divergence.compare_nodes(exported.path, exported.feeds, ATOL, RTOL, candidate_model=model)
+    assert found.divergence.node == conv.name and "first 1 of the batch's 2 samples" in found.message()
+    monkeypatch.setattr(divergence, "INTERMEDIATE_BUDGET_BYTES", 10)
+    none = divergence.compare_nodes(exported.path, exported.feeds, ATOL, RTOL, candidate_model=model)
+    assert none.divergence is None and none.message().startswith("no node-by-node comparison: the node outputs")
