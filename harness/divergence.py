@@ -122,8 +122,11 @@ def _beyond(candidate: np.ndarray, reference: np.ndarray, atol: float, rtol: flo
     if c.size == 0:
         return 0, 0.0
     diff = np.abs(c - r)
-    bad = (diff > atol + rtol * np.abs(r)) | (~np.isfinite(c) & np.isfinite(r))
-    return int(bad.sum()), float(np.nanmax(np.where(np.isfinite(diff), diff, np.inf)))
+    lost = ~np.isfinite(c) & np.isfinite(r)  # NaN/Inf where the reference has a number
+    bad = (diff > atol + rtol * np.abs(r)) | lost
+    finite = np.isfinite(diff)
+    worst = float("inf") if lost.any() else float(diff[finite].max()) if finite.any() else 0.0
+    return int(bad.sum()), worst
 
 
 def first_divergence(model, candidate: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray],

@@ -79,7 +79,8 @@ def test_no_divergence_says_where_the_difference_lies(exported):
 
 def test_shape_and_nan_count_as_divergence():
     assert divergence._beyond(np.zeros((2, 3)), np.zeros((3, 2)), 0.1, 0.0) == (6, float("inf"))
-    assert divergence._beyond(np.array([np.nan, 1.0]), np.array([0.0, 1.0]), 0.1, 0.0)[0] == 1
+    assert divergence._beyond(np.array([np.nan, 1.0]), np.array([0.0, 1.0]), 0.1, 0.0) == (1, float("inf"))
+    assert divergence._beyond(np.array([np.nan, 1.5]), np.array([np.nan, 1.0]), 0.1, 0.0) == (1, 0.5)
     assert divergence._beyond(np.array([1.0, 2.0]), np.array([1.0, 2.05]), 0.1, 0.0) == (0, pytest.approx(0.05))
 
 
