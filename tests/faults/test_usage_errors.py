@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -111,6 +112,40 @@ def test_output_path_named_by_a_variable_names_the_variable(pytester, usage_erro
     out = usage_error(env={"SUITE_CACHE_DIR": "cache"})
     assert f"SUITE_CACHE_DIR=cache: {pytester.path / 'cache'} is a file, not a folder" in out
     assert "--cache-dir cache: " in usage_error("--cache-dir", "cache")
+
+
+def test_results_may_not_overwrite_an_earlier_run(pytester, usage_error):
+    from harness import run_folders
+
+    earlier = run_folders.new_run_folder(pytester.path / "runs")
+    (earlier / "results.jsonl").write_text("")
+    run_folders.switch_latest(pytester.path / "runs", earlier)
+    for given in (earlier / "results.jsonl", "runs/latest/results.jsonl"):
+        out = usage_error("--results", str(given), collect_only=False)
+        assert "holds the records of an earlier run; leave --results unset" in out
+
+
+def test_runs_root_that_is_a_file(pytester, usage_error):
+    (pytester.path / "runs").write_text("not a folder")
+    out = usage_error(collect_only=False)
+    assert f"--results (default: a run folder under {pytester.path / 'runs'}): " in out
+    assert "is a file, not a folder" in out
+
+
+def test_unwritable_output_path_is_named(tmp_path, monkeypatch):
+    """The check itself, for hosts where the suite runs as root (which writes anywhere)."""
+    from fixtures import preflight
+
+    real_access = os.access
+    monkeypatch.setattr(preflight.os, "access", lambda p, mode: Path(p) != tmp_path and real_access(p, mode))
+    with pytest.raises(pytest.UsageError, match=f"--report-md x: cannot create {tmp_path}/r.md: "
+                                                f"{tmp_path} is not writable"):
+        preflight.check_file("--report-md x", tmp_path / "r.md")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "r.md").write_text("")
+    monkeypatch.setattr(preflight.os, "access", lambda p, mode: False)
+    with pytest.raises(pytest.UsageError, match="r.md is not writable"):
+        preflight.check_file("--report-md x", tmp_path / "sub" / "r.md")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere; run the suite as a normal user")
