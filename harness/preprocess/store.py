@@ -11,6 +11,7 @@ import os
 import stat
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -182,17 +183,54 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
         ctx.set_forkserver_preload([work.__module__, *preload])
         size = max(1, min(32, len(pending) // (n * 8)))
         chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
-        _drain(ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_one_thread_each),
+        _drain(ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_start_worker,
+                                   initargs=(os.getpid(),)),
                [(_run_chunk, (work, out_root, chunk)) for chunk in chunks], tick)
     return [j.sample_id for j in jobs]
 
 
+def _start_worker(owner_pid: int) -> None:
+    """Worker start-up: one OpenCV thread, and a watch on the process that owns the pool."""
+    _one_thread_each()
+    _exit_with_owner(owner_pid)
+
+
 def _one_thread_each() -> None:
-    """Worker start-up: the pool already runs one process per core, so OpenCV's own thread
-    pool (it splits even small images across threads) would only oversubscribe the cores."""
+    """The pool already runs one process per core, so OpenCV's own thread pool (it splits
+    even small images across threads) would only oversubscribe the cores."""
     cv2 = sys.modules.get("cv2")
     if cv2 is not None:
         cv2.setNumThreads(1)
+
+
+OWNER_POLL_S = 0.5
+
+
+def _exit_with_owner(owner_pid: int) -> None:
+    """End this worker within ``OWNER_POLL_S`` of the pool's owner dying (``kill -9`` of
+    pytest). Nothing else would: a pool worker waits on a queue whose write end it holds
+    itself, so it never sees end-of-file. Workers are children of the fork server, which
+    exits when the owner does, so a changed parent is the first sign; the owner's pid
+    disappearing is the second (should the fork server outlive it)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(OWNER_POLL_S)
+            if os.getppid() != parent or not _alive(owner_pid):
+                os._exit(1)  # mid-write files are temporaries the next run removes
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else (the pid was reused)
+        return False
+    return True
 
 
 def _pending(jobs: Sequence[Job], out_root: Path) -> list[Job]:
