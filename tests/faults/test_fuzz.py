@@ -100,7 +100,8 @@ INSTALL_INFO = "package_name=Ascend-cann-toolkit\nversion=8.0.RC3\ninnerversion=
 # -- mutations ----------------------------------------------------------------------------
 HOSTILE = ["", " ", "-1", "-0.0", "0", "nan", "NaN", "inf", "-inf", "1e999", "1e-999", "1_0", "１２",
            "٣", "+5", "0x1f", "1.2.3", "99999999999999999999999", "None", "null", "[]", "{}", "\"",
-           "\x00", "\ufffd", "|", ":", "=", ",", "(", ")", "%"]
+           "\x00", "\ufffd", "|", ":", "=", ",", "(", ")", "%", "../../bin/bash", "/etc/passwd", "..",
+           "a/b.jpg", "..\\x.jpg"]
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -322,7 +323,7 @@ def test_imagenet_label_file(tmp_path_factory, text):
     raw = path.read_bytes().decode("utf-8", "replace")
     labels = call(read_labels, path) or {}
     for key, value in labels.items():
-        assert key and key in raw
+        assert key and key in raw and "/" not in key and "\\" not in key, key
         assert re.search(rf"(^|\s){value}(\s|$)", raw), f"label {value} for {key} not in the file"
         assert 0 <= value <= 1000
 
@@ -376,7 +377,8 @@ VERI_ROW = "0002_c002_00030600_0.jpg,2,1,3," + ",".join(["10.5", "20.25", "0.9"]
 
 
 @FUZZ
-@given(texts(VERI_ROW * 2) | st.binary(max_size=120).map(lambda b: b.decode("latin-1")))
+@given(texts(VERI_ROW * 2, VERI_ROW.replace("0002_c002_00030600_0.jpg", "../../bin/bash"))
+       | st.binary(max_size=120).map(lambda b: b.decode("latin-1")))
 def test_veri_label_csv(tmp_path_factory, text):
     veri = pytest.importorskip("harness.datasets.veri")
     path = tmp_path_factory.mktemp("veri") / "label_test.csv"
@@ -384,7 +386,7 @@ def test_veri_label_csv(tmp_path_factory, text):
     raw = path.read_bytes().decode("utf-8", "replace")
     rows = call(veri.read_label_csv, path) or []
     for name, vid, colour, kind in rows:
-        assert name in raw
+        assert name in raw and "/" not in name and "\\" not in name and name not in (".", ".."), name
         for v in (vid, colour, kind):
             assert_in_text(v, raw, "veri label id")
 
@@ -397,6 +399,52 @@ def test_coco_annotation_file(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("coco") / "person_keypoints_val2017.json"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     call(coco_mod.load_coco, Path(path))
+
+
+JSON_HOSTILE = [None, "", "12", "../../bin/bash", [], {}, [1, 2], True, -1, 0, 1.5, 139.0, 1e308,
+                float("nan"), float("inf"), 2 ** 63]
+COCO_FIELDS = {"images": ["id", "width", "height", "file_name"],
+               "annotations": ["id", "image_id", "category_id", "iscrowd", "bbox", "area", "keypoints",
+                               "num_keypoints"],
+               "categories": ["id", "name"]}
+
+
+@pytest.fixture(scope="module")
+def coco_copy(tmp_path_factory):
+    coco_mod = pytest.importorskip("harness.datasets.coco_keypoints")
+    root = tmp_path_factory.mktemp("coco-set")
+    coco_mod.make_synthetic(root, 4, 0)
+    return root, (root / coco_mod.ANNOTATION_FILE).read_text()
+
+
+@FUZZ
+@given(st.data())
+def test_coco_annotation_fields(coco_copy, data):
+    """Any field of any entry set to a hostile JSON value (or removed, or an element of a
+    list replaced): the reader refuses it with a DatasetError, or reads a sample list
+    whose image ids are integers and boxes finite numbers."""
+    import json
+
+    from harness.datasets import coco_keypoints as coco_mod
+
+    root, original = coco_copy
+    doc = json.loads(original)
+    section = data.draw(st.sampled_from(sorted(COCO_FIELDS)))
+    entry = doc[section][data.draw(st.integers(0, len(doc[section]) - 1))]
+    field = data.draw(st.sampled_from(COCO_FIELDS[section]))
+    value = data.draw(st.sampled_from(JSON_HOSTILE + ["<delete>", "<element>"]))
+    if value == "<delete>":
+        entry.pop(field, None)
+    elif value == "<element>" and isinstance(entry.get(field), list) and entry[field]:
+        entry[field][data.draw(st.integers(0, len(entry[field]) - 1))] = data.draw(st.sampled_from(JSON_HOSTILE))
+    elif value != "<element>":
+        entry[field] = value
+    (root / coco_mod.ANNOTATION_FILE).write_text(json.dumps(doc))
+    samples = call(coco_mod.open_val, root)
+    if samples is not None:
+        for s in samples.samples.values():
+            assert type(s.image_id) is int and s.image_path.parent == root / coco_mod.IMAGE_DIR
+            assert all(math.isfinite(v) for v in s.clean_box)
 
 
 @FUZZ
