@@ -89,7 +89,8 @@ class ArtifactCache:
 
     def get_or_build(self, kind: str, description: Any,
                      build: Callable[[Path], Optional[dict]],
-                     resumable: bool = False, validate: Optional[Validate] = None) -> Artifact:
+                     resumable: bool = False, validate: Optional[Validate] = None,
+                     validate_covers_files: bool = False) -> Artifact:
         """Return the artifact for ``description``, building it with ``build(dir)`` if needed.
 
         ``build`` fills the directory it is given and may return extra metadata. With
@@ -97,7 +98,8 @@ class ArtifactCache:
         write each file atomically and skip the ones already there). A reused artifact
         must still match the manifest recorded when it was published and pass
         ``validate(path, meta)``; one that does not is evicted and rebuilt once, with a
-        ``CacheRepairWarning`` (``harness.cache_health``).
+        ``CacheRepairWarning`` (``harness.cache_health``). ``validate_covers_files``: the
+        check already stats every file (preprocessed sets), so the manifest is not walked.
         """
         from filelock import FileLock, Timeout
 
@@ -107,13 +109,14 @@ class ArtifactCache:
         if final.parent not in self._swept:
             self._swept.add(final.parent)
             sweep_stale_temporaries(final.parent)
-        found, _ = _existing(key, final, validate)
+        check = (validate, validate_covers_files)
+        found, _ = _existing(key, final, *check)
         if found is not None:
             return found
         lock = FileLock(str(final) + ".lock", timeout=self.lock_timeout)
         try:
             with lock:
-                found, unusable = _existing(key, final, validate)
+                found, unusable = _existing(key, final, *check)
                 if found is not None:  # another worker built (or repaired) it meanwhile
                     return found
                 if unusable is not None:
@@ -145,7 +148,7 @@ class ArtifactCache:
                                                       + describe_os_error(exc, where)) from None
                     raise
                 if unusable is not None:  # a repair: the rebuilt artifact must pass too
-                    still = problem(final, meta, validate)
+                    still = problem(final, meta, *check)
                     if still is not None:
                         evict(final)
                         raise CacheError(f"cached {kind} artifact {final} was unusable and is "
@@ -175,7 +178,8 @@ def _remove_stale_temporaries(folder: Path) -> None:
             tmp.unlink()
 
 
-def _existing(key: str, final: Path, validate: Optional[Validate]) -> tuple[Optional[Artifact], Optional[str]]:
+def _existing(key: str, final: Path, validate: Optional[Validate],
+              covers_files: bool) -> tuple[Optional[Artifact], Optional[str]]:
     """(the artifact, None) when a usable one is published under ``final``; (None, why it
     is unusable) when a published one fails its checks; (None, None) when there is none."""
     try:
@@ -184,5 +188,5 @@ def _existing(key: str, final: Path, validate: Optional[Validate]) -> tuple[Opti
         return None, str(exc)
     if meta is None:
         return None, None
-    unusable = problem(final, meta, validate)
+    unusable = problem(final, meta, validate, covers_files)
     return (None, unusable) if unusable else (Artifact(final, key, False, 0.0, meta), None)

@@ -67,10 +67,12 @@ def read_marker(final: Path) -> Optional[dict]:
     return meta
 
 
-def problem(final: Path, meta: dict, validate: Optional[Validate]) -> Optional[str]:
-    """Why the published artifact ``final`` cannot be reused (None when it can)."""
+def problem(final: Path, meta: dict, validate: Optional[Validate],
+            validate_covers_files: bool = False) -> Optional[str]:
+    """Why the published artifact ``final`` cannot be reused (None when it can). The
+    manifest walk is skipped when ``validate`` checks every file itself."""
     recorded = meta.get("manifest")
-    if isinstance(recorded, dict):
+    if isinstance(recorded, dict) and not (validate is not None and validate_covers_files):
         try:
             found = manifest(final)
         except OSError as exc:

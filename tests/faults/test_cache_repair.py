@@ -184,12 +184,33 @@ def test_preprocessed_set_missing_a_sample_is_rebuilt(tmp_path):
     def validate(path, meta):
         store.check_complete(store.Prepared(path, meta["sample_ids"], {"main": {"x": path / "x"}}), [spec])
 
-    art = ArtifactCache(tmp_path).get_or_build("bins", {"set": 1}, build, resumable=True, validate=validate)
+    def get():
+        return ArtifactCache(tmp_path).get_or_build("bins", {"set": 1}, build, resumable=True,
+                                                    validate=validate, validate_covers_files=True)
+    art = get()
     (art.path / "x" / "1.bin").unlink()
-    with pytest.warns(CacheRepairWarning, match=r"holds 2 files"):
-        again = ArtifactCache(tmp_path).get_or_build("bins", {"set": 1}, build, resumable=True, validate=validate)
+    with pytest.warns(CacheRepairWarning, match=rf"preprocessed file missing: {art.path / 'x' / '1.bin'}"):
+        again = get()
     assert again.built and len(log) == 2
     assert np.array_equal(np.fromfile(again.path / "x" / "1.bin", np.float32), _sample(1)[0][1])
+
+
+def test_suites_preprocessed_set_with_a_truncated_bin_is_rebuilt(tmp_path):
+    """Through ``GuideSession.prepared`` as the stages call it."""
+    options = SimpleNamespace(synthetic_size=2, workers=0)
+
+    def session():
+        return GuideSession(guides.get("dpn131"), options, ArtifactCache(tmp_path / "cache"))
+    gs = session()
+    prepared = gs.prepared(gs.synthetic())
+    victim = prepared.set()["image"] / f"{prepared.sample_ids[1]}.bin"
+    good = victim.read_bytes()
+    victim.write_bytes(good[:1000])
+    gs = session()
+    with pytest.warns(CacheRepairWarning, match=rf"{victim}: 1000 bytes, expected {len(good)}"):
+        again = gs.prepared(gs.synthetic())
+    assert again.root == prepared.root and victim.read_bytes() == good
+    assert session().prepared(gs.synthetic()).sample_ids == prepared.sample_ids
 
 
 def _sample(i):
