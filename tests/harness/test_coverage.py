@@ -138,3 +138,62 @@ def test_wrong_requirements_are_usage_errors(planted, args, message):
     result = planted(*args)
     assert result.ret == 4
     result.stderr.fnmatch_lines([message])
+
+
+MEASURED = textwrap.dedent("""
+    import pytest
+    from harness.checks import Verdict
+
+
+    @pytest.fixture(autouse=True)
+    def _stage_properties(request):  # as tests/conformance/conftest.py tags each stage test
+        request.node.user_properties += [("guide", "dpn131"), ("stage", "throughput")]
+
+
+    class TestPlanted:
+        guide_name = "dpn131"
+
+        @pytest.mark.perf
+        @pytest.mark.parametrize("batch_size", [1])
+        def test_throughput(self, record_verdict, batch_size):
+            record_verdict(Verdict("throughput floor cpu", True, "no published floor for cpu: measured only",
+                                   412.0, outcome="measured"),
+                           guide="dpn131", stage="throughput", batch_size=batch_size, backend="onnxruntime",
+                           chip="cpu")
+
+        test_throughput.stage = "throughput"
+""")
+
+
+def test_a_measured_throughput_is_measured_not_skipped(pytester):
+    """Dashboards count skips as "did not run": a throughput measured without a published
+    floor passes, shows as "measured" in the table, the recorded run and JUnit, and
+    satisfies a required-coverage run."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    pytester.makeini("[pytest]\nmarkers =\n    perf: throughput\n")
+    pytester.makeconftest('pytest_plugins = ["fixtures.options", "fixtures.results", "fixtures.summary", '
+                          '"fixtures.gate", "fixtures.coverage"]\n')
+    pytester.makepyfile(test_inner=MEASURED)
+    p = pytester.path
+    result = pytester.runpytest("-p", "no:cacheprovider", "--require", "perf", "--results", str(p / "r.jsonl"),
+                                "--record", str(p / "run.json"), "--history", "off", f"--junitxml={p / 'j.xml'}")
+    assert result.ret == 0
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*guide x stage verdicts*", "guide * throughput", "dpn131 * measured 1"])
+    assert [t["outcome"] for t in json.loads((p / "run.json").read_text())["run"]["tests"]] == ["measured"]
+    case = next(ET.parse(p / "j.xml").iter("testcase"))
+    assert case.find("skipped") is None
+    props = {pr.get("name"): pr.get("value") for pr in case.iter("property")}
+    assert props["verdict.throughput floor cpu.outcome"] == "measured"
+
+
+def test_the_shipped_nightly_plan_parses():
+    from pathlib import Path
+
+    reqs = plan.load(Path(__file__).resolve().parents[2] / "plans" / "nightly-npu.toml")
+    from harness import guides
+
+    assert {r.backend for r in reqs if r.backend} == {"ascend"}
+    assert {r.guide for r in reqs} == set(guides.names())  # "*": every guide
