@@ -45,7 +45,8 @@ def _suite_root(root: Path) -> Path:
 
 def test_two_runs_started_together_keep_their_own_records(tmp_path):
     root = _suite_root(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUITE_")}
+    env = {k: v for k, v in os.environ.items()  # this run's own settings must not leak in
+           if not k.startswith(("SUITE_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
     runs = {}
     for tag, extra in (("a", ["-n", "2"]), ("b", [])):  # a: xdist workers share a's folder
         runs[tag] = subprocess.Popen(
