@@ -281,3 +281,56 @@ def test_keypoint_agreement_fails_on_swapped_samples(synthetic):
     swapped = {**ref, a: ref[b], b: ref[a]}
     verdict = metric.keypoint_agreement(swapped, ref, **tol)
     assert not verdict.passed and a in verdict.message
+
+
+# -- backend vs PyTorch allowance (harness.metrics.keypoint_allowance) ------------------------------
+def _moved_peak(per_sample, sid, joint=0):
+    peaks = per_sample[sid][0].split()
+    x, y = (int(v) for v in peaks[joint].split(","))
+    peaks[joint] = f"{x + 3},{y}"
+    return {**per_sample, sid: [" ".join(peaks)] + per_sample[sid][1:]}
+
+
+def test_a_moved_peak_passes_only_at_a_near_tie(synthetic):
+    ref = metric.evaluate(synthetic, _outputs(synthetic)).per_sample
+    tol = {"px": 0.05, "rtol": 0.01, "score": 1e-4, "min_share": 0.5, "min_sample_share": 0.5}
+    sid = synthetic.sample_ids[0]
+    moved = _moved_peak(ref, sid)
+    verdict = metric.keypoint_agreement(moved, ref, **tol)
+    assert not verdict.passed and f"{sid} joint 0" in verdict.message
+    explained = metric.keypoint_agreement(moved, ref, **tol, ambiguous_joints={sid: frozenset({0})})
+    assert explained.passed and "1 joints moved peak at a heatmap near tie" in explained.message
+    elsewhere = metric.keypoint_agreement(moved, ref, **tol, ambiguous_joints={sid: frozenset({5})})
+    assert not elsewhere.passed
+
+
+def test_peak_near_ties_find_close_maxima_and_peaks_near_zero():
+    from harness.metrics.keypoint_allowance import peak_near_ties
+
+    maps = np.zeros((3, 4, 4), np.float32)
+    maps[0, 1, 1], maps[0, 2, 2] = 0.5, 0.5 - 1e-7  # two maxima 1e-7 apart
+    maps[1, 1, 1], maps[1, 2, 2] = 0.5, 0.3  # a clear peak
+    maps[2] -= 1.0
+    maps[2, 0, 0] = 5e-8  # the peak itself is within the difference of 0
+    ties = peak_near_ties(maps, 1e-7)
+    assert set(ties) == {0, 2} and "apart" in ties[0] and "of 0" in ties[2]
+    assert peak_near_ties(maps, 0.0) == {}
+
+
+def test_keypoint_allowance_of_identical_and_of_noisy_outputs(synthetic):
+    from harness import checks
+    from harness.metrics.keypoint_allowance import keypoint_allowance
+
+    outs = _outputs(synthetic)
+    report = metric.evaluate(synthetic, outs)
+    same = keypoint_allowance(synthetic, outs, outs)
+    assert same.measured == 0.0 and not same.ambiguous and same.slack("AP").explained_value == report["AP"]
+    rng = np.random.default_rng(0)
+    noisy = {s: {sid: [(v[0] + rng.uniform(-1e-6, 1e-6, v[0].shape)).astype(np.float32)]
+                 for sid, v in outs[s].items()} for s in outs}
+    allowance = keypoint_allowance(synthetic, noisy, outs)
+    assert 0 < allowance.measured <= 1.1e-6
+    ours = metric.evaluate(synthetic, noisy)
+    assert checks.metric_within_allowance("AP", "AP", ours["AP"], report["AP"], allowance).passed
+    # An AP that the ambiguous samples cannot explain fails.
+    assert not checks.metric_within_allowance("AP", "AP", ours["AP"] - 5.0, report["AP"], allowance).passed
