@@ -93,7 +93,7 @@ def test_known_failures_file_missing_or_not_utf8(pytester, usage_error):
     assert f"SUITE_KNOWN_FAILURES=kf.toml: {pytester.path / 'kf.toml'}: not UTF-8 text" in out
 
 
-@pytest.mark.parametrize("flag", ["--results", "--record", "--report-html", "--report-md"])
+@pytest.mark.parametrize("flag", ["--results", "--record", "--report-html", "--report-md", "--history"])
 def test_output_path_that_is_a_folder_or_under_a_file(pytester, usage_error, flag):
     (pytester.path / "folder").mkdir()
     (pytester.path / "file").write_text("x")
