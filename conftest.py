@@ -12,6 +12,7 @@ pytest_plugins = [
     "fixtures.coverage",
     "fixtures.ascend",
     "fixtures.progress",
+    "fixtures.family",
 ]
 
 # SUITE_ASCEND_DOUBLE=1: run the Ascend path on the test double (tests/doubles/ascend).

@@ -36,6 +36,32 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A value the guide importer (``harness.guides.importer``) could not read from the
+    guide: it names what is missing and where to look. A record holding one anywhere fails
+    validation, so a draft cannot run until a reviewer has filled every gap."""
+
+    what: str
+
+    def __str__(self) -> str:
+        return f"Gap({self.what!r})"
+
+
+def find_gaps(value: Any, where: str = "") -> list[str]:
+    """Every ``Gap`` inside ``value`` (dataclass fields, tuples, lists, mappings), by path."""
+    if isinstance(value, Gap):
+        return [f"{where or 'value'}: {value.what}"]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [g for f in dataclasses.fields(value)
+                for g in find_gaps(getattr(value, f.name), f"{where}.{f.name}" if where else f.name)]
+    if isinstance(value, (tuple, list)):
+        return [g for i, item in enumerate(value) for g in find_gaps(item, f"{where}[{i}]")]
+    if isinstance(value, Mapping):
+        return [g for k, item in value.items() for g in find_gaps(item, f"{where}[{k!r}]")]
+    return []
+
+
+@dataclass(frozen=True)
 class TensorSpec:
     """One model input or output. ``shape`` uses ``"B"`` for the batch axis."""
 
@@ -337,6 +363,9 @@ class Guide:
         def fail(msg: str):
             raise GuideError(f"guide {self.name!r}: {msg}")
 
+        gaps = find_gaps(self)
+        if gaps:
+            fail(f"{len(gaps)} unfilled gaps from the importer: " + "; ".join(gaps))
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
             fail("name must be a plain identifier")
         if not self.inputs or not self.outputs:

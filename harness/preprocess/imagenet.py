@@ -1,16 +1,26 @@
-"""``imagenet_torch_preprocess.py`` (DPN131 guide), reproduced exactly.
+"""The ImageNet classification guides' preprocessing, driven by each guide's own table.
 
-Per image (shared/reference/models_pose_cls.md section B.6):
-PIL open -> convert('RGB') -> shorter side to 256 with PIL BILINEAR (int() truncation of
-the longer side; untouched if the shorter side already is 256) -> centre crop 224 with
-``int(round((size - 224) / 2))`` offsets -> float32 HWC -> CHW -> /255 -> (x - mean) / std
-per channel in float32 -> ``tofile`` as ``<name before first '.'>.bin`` (602 112 bytes).
+``imagenet_torch_preprocess.py`` (DPN131 and about thirty other ModelZoo guides) keeps a
+per-model table of resize, centre crop, mean and std; per image
+(shared/reference/models_pose_cls.md section B.6):
+PIL open -> convert('RGB') -> shorter side to ``resize`` with PIL BILINEAR (int()
+truncation of the longer side; untouched if the shorter side already is ``resize``) ->
+centre crop with ``int(round((size - crop) / 2))`` offsets -> float32 HWC -> CHW -> /255 ->
+(x - mean) / std per channel in float32 -> ``tofile`` as ``<name before first '.'>.bin``.
+
+Other guides restate the same recipe with small variations, each a field of
+``ClassificationPreprocess`` so that one implementation stays bit-exact with all of them:
+``interpolation`` (ViT_base resizes with BICUBIC), ``resize`` as a fixed (height, width)
+(VGG16's ``resize(img, (256, 256))`` ignores the aspect ratio), ``crop_offsets="floor"``
+(the NumPy ``center_crop`` of the VGG16/GoogleNet scripts truncates ``(size - crop) / 2``).
+Normalising before or after the HWC->CHW transpose, or with ``torchvision.transforms``,
+gives the same float32 bits (``harness.preprocess.normalise``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Union
 
 import numpy as np
 
@@ -18,13 +28,49 @@ from harness.preprocess import pil_resize
 from harness.preprocess.normalise import normalise_chw
 from harness.preprocess.store import Job, Prepared, dirs_for, run_jobs
 
+INTERPOLATIONS = ("bilinear", "bicubic")
+CROP_OFFSETS = ("round", "floor")
+
 
 @dataclass(frozen=True)
 class ClassificationPreprocess:
-    resize: int
+    """One row of a guide's preprocessing table.
+
+    resize: shorter side (int) or a fixed (height, width) pair; crop: centre crop side.
+    """
+
+    resize: Union[int, tuple[int, int]]
     crop: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    interpolation: str = "bilinear"
+    crop_offsets: str = "round"
+
+    def __post_init__(self):
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(f"interpolation {self.interpolation!r}: expected one of {INTERPOLATIONS}")
+        if self.crop_offsets not in CROP_OFFSETS:
+            raise ValueError(f"crop_offsets {self.crop_offsets!r}: expected one of {CROP_OFFSETS}")
+        if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
+            raise ValueError(f"mean {self.mean} / std {self.std}: three values each, std > 0")
+
+    @property
+    def resample(self):
+        from PIL import Image
+
+        return Image.BICUBIC if self.interpolation == "bicubic" else Image.BILINEAR
+
+    def target_size(self, w: int, h: int) -> tuple[int, int]:
+        """(width, height) the script resizes a w x h image to."""
+        if isinstance(self.resize, int):
+            return resized_shorter_size(w, h, self.resize)
+        height, width = self.resize  # the script calls img.resize(size[::-1])
+        return width, height
+
+    def offset(self, size: int) -> int:
+        if self.crop_offsets == "floor":
+            return int((size - self.crop) / 2)
+        return int(round((size - self.crop) / 2.0))
 
 
 DPN131 = ClassificationPreprocess(resize=256, crop=224, mean=(0.486, 0.459, 0.408),
@@ -58,29 +104,42 @@ def preprocess_image(path: Path, cfg: ClassificationPreprocess = DPN131) -> np.n
     from harness.datasets.images import open_rgb_pil
 
     img = open_rgb_pil(path)  # Image.open(path).convert('RGB'); a bad file names itself
-    size = resized_shorter_size(*img.size, cfg.resize)
-    if size[0] < cfg.crop or size[1] < cfg.crop:  # PIL's crop pads with black beyond the image
-        return normalise_chw(np.asarray(center_crop(resize_shorter(img, cfg.resize), cfg.crop)),
-                             cfg.mean, cfg.std)
-    return normalise_chw(resize_and_crop(img, size, cfg.crop), cfg.mean, cfg.std)
+    size = cfg.target_size(*img.size)
+    if size[0] < cfg.crop or size[1] < cfg.crop:
+        return normalise_chw(_pad_crop(img, size, cfg), cfg.mean, cfg.std)
+    return normalise_chw(resize_and_crop(img, size, cfg.crop, cfg.resample, cfg.offset), cfg.mean, cfg.std)
 
 
-def resize_and_crop(img, size: tuple[int, int], crop: int) -> np.ndarray:
-    """``center_crop(img.resize(size, BILINEAR), crop)`` as uint8 HWC, computing only what the
-    crop keeps.
+def _pad_crop(img, size: tuple[int, int], cfg: ClassificationPreprocess) -> np.ndarray:
+    """An image smaller than the crop after resizing: PIL's crop pads with black beyond
+    the image (the NumPy crop of the floor-offset scripts would return a smaller array,
+    which their fixed-size model input then refuses; we keep PIL's result for both)."""
+    img = pil_resize.resize(img, size, cfg.resample)
+    w, h = img.size
+    top, left = cfg.offset(h), cfg.offset(w)
+    return np.asarray(img.crop((left, top, left + cfg.crop, top + cfg.crop)))
+
+
+def resize_and_crop(img, size: tuple[int, int], crop: int, resample=None, offset=None) -> np.ndarray:
+    """``center_crop(img.resize(size, resample), crop)`` as uint8 HWC, computing only what
+    the crop keeps.
 
     Same bytes (``harness.preprocess.pil_resize``): the width pass, then the crop's
     columns, then the height pass over those columns only, which skips the height pass
-    over the columns the crop drops (a third of the work for a 4:3 image).
+    over the columns the crop drops (a third of the work for a 4:3 image). Both filters
+    the guides use (bilinear, bicubic) are separable, so columns stay independent.
+    ``offset(size)`` is the crop's start along one axis (default: rounded, as the table
+    script's ``center_crop``).
     """
     from PIL import Image
 
+    resample = Image.BILINEAR if resample is None else resample
+    offset = offset or (lambda n: int(round((n - crop) / 2.0)))
     new_w, new_h = size
-    top = int(round((new_h - crop) / 2.0))
-    left = int(round((new_w - crop) / 2.0))
-    img = pil_resize.resize_width(img, new_w, Image.BILINEAR)
+    top, left = offset(new_h), offset(new_w)
+    img = pil_resize.resize_width(img, new_w, resample)
     img = img.crop((left, 0, left + crop, img.size[1]))
-    img = pil_resize.resize_height(img, new_h, Image.BILINEAR)
+    img = pil_resize.resize_height(img, new_h, resample)
     return np.asarray(img)[top:top + crop]
 
 

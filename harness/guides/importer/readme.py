@@ -1,0 +1,349 @@
+"""Reading a ModelZoo README (Markdown, mixed Chinese and English) into located facts.
+
+Every fact keeps the heading of the README section it was read from (``Located``), so the
+draft record can cite it. Nothing here guesses: a table whose columns cannot be told apart
+yields nothing, and the draft then holds a ``Gap`` for it.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+@dataclass(frozen=True)
+class Located:
+    """A value and the README section (its heading text) it came from."""
+
+    value: Any
+    section: str
+    text: str = ""  # the line or table row, for the reviewer
+
+
+@dataclass
+class Line:
+    text: str
+    section: str
+    in_code: bool
+
+
+@dataclass
+class Readme:
+    lines: list[Line] = field(default_factory=list)
+
+    def text_lines(self, code: Optional[bool] = None) -> list[Line]:
+        return [ln for ln in self.lines if code is None or ln.in_code == code]
+
+
+def parse(text: str) -> Readme:
+    """Split a README into lines, each tagged with its innermost heading and whether it
+    sits in a fenced code block (backslash continuations joined, as a shell would)."""
+    out, section, in_code, pending = Readme(), "(before the first heading)", False, ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if stripped.startswith("```"):
+            if pending:  # a continuation that runs into the closing fence still ends there
+                out.lines.append(Line(pending.strip(), section, in_code))
+                pending = ""
+            in_code = not in_code
+            continue
+        if not in_code:
+            m = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", stripped)
+            if m:
+                heading = re.sub(r"<[^>]*>", "", m.group(1))  # anchors such as <a name="..."></a>
+                section = re.sub(r"[*_`]", "", heading).strip() or section
+                continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        out.lines.append(Line(pending + stripped, section, in_code))
+        pending = ""
+    return out
+
+
+# -- tables ------------------------------------------------------------------------
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    section: str
+
+
+def tables(readme: Readme) -> list[Table]:
+    """Markdown pipe tables (header row, separator row, body rows)."""
+    found, block = [], []
+    for ln in readme.lines + [Line("", "", False)]:
+        if not ln.in_code and ln.text.startswith("|"):
+            block.append(ln)
+            continue
+        if len(block) >= 3 and re.fullmatch(r"\|?[\s:|-]+\|?", block[1].text):
+            cells = [_cells(b.text) for b in block]
+            found.append(Table(cells[0], [c for c in cells[2:] if any(c)], block[0].section))
+        block = []
+    return found
+
+
+def _cells(row: str) -> list[str]:
+    parts = row.strip().strip("|").split("|")
+    return [re.sub(r"<br\s*/?>", " ", p).replace("*", "").strip() for p in parts]
+
+
+# -- atc command lines -------------------------------------------------------------
+@dataclass(frozen=True)
+class AtcLine:
+    flags: dict
+    section: str
+    text: str
+
+
+def atc_lines(readme: Readme, extra_texts: dict[str, str] = None) -> list[AtcLine]:
+    """Every ``atc`` invocation in the README's code blocks and in the guide's shell
+    scripts (``extra_texts``: file name -> text), flags as a dict."""
+    sources = [(ln.text, ln.section) for ln in readme.lines if ln.in_code]
+    for name, text in (extra_texts or {}).items():
+        sources += [(ln.text, name) for ln in parse("```\n" + text + "\n```").text_lines()]
+    out = []
+    for text, section in sources:
+        m = re.search(r"(?:^|[\s;&/])atc\s+(--.*)$", text)
+        if m:
+            out.append(AtcLine(_flags(m.group(1)), section, text.strip()))
+    return out
+
+
+def _flags(arg_text: str) -> dict:
+    try:
+        words = shlex.split(arg_text, comments=False)
+    except ValueError:
+        words = arg_text.split()
+    flags, key = {}, None
+    for w in words:
+        if w.startswith("--"):
+            key, _, val = w[2:].partition("=")
+            key = key.replace("-", "_")  # some READMEs write --input-shape for atc's --input_shape
+            flags[key] = val if _ else ""
+        elif key is not None and flags[key] == "":
+            flags[key] = w
+    return flags
+
+
+# -- accuracy -----------------------------------------------------------------------
+_TOP = {
+    "top1": r"(?:top[-\s]?1|acc@1|top1acc|acc1)",
+    "top5": r"(?:top[-\s]?5|acc@5|top5@?acc|acc5)",
+}
+_OFFICIAL = re.compile(r"开源|官网|官方|official|标杆|参考精度|github|paper|论文|pytorch", re.I)
+
+
+def accuracy(readme: Readme) -> dict[str, dict[str, list[Located]]]:
+    """{"npu"|"official": {"top1"|"top5": [Located percent, ...]}} from result.json
+    excerpts, ``Acc@1`` style text tables and Markdown tables."""
+    found: dict[str, dict[str, list[Located]]] = {"npu": {}, "official": {}}
+
+    def add(kind, metric, value, section, text):
+        value = float(value)
+        if value <= 1.0:  # a fraction (VGG16's table prints 0.7128): the suite speaks percent
+            value, text = round(value * 100, 6), f"{text} (a fraction, read as {value * 100:g}%)"
+        found[kind].setdefault(metric, []).append(Located(value, section, text))
+
+    for ln in readme.lines:
+        for metric, key in (("top1", "Top1 accuracy"), ("top5", "Top5 accuracy")):
+            m = re.search(r'"key":\s*"' + key + r'",\s*"value":\s*"' + NUMBER + '%?"', ln.text)
+            if m:
+                add("npu", metric, m.group(1), ln.section, _short(ln.text, m))
+    for table in tables(readme):
+        _table_accuracy(table, add)
+    _official_text_tables(readme, add)
+    return found
+
+
+def _table_accuracy(table: Table, add) -> None:
+    header = [h.lower() for h in table.header]
+    for row in table.rows:
+        row_text = " ".join(row)
+        kind_of_row = "official" if _OFFICIAL.search(row[0] if row else "") else None
+        for i, cell in enumerate(row):
+            head = header[i] if i < len(header) else ""
+            kind = kind_of_row or ("official" if _OFFICIAL.search(head) else "npu")
+            for metric, pattern in _TOP.items():
+                for m in re.finditer(pattern + r"\s*[:：=]\s*" + NUMBER, cell, re.I):
+                    add(kind, metric, m.group(1), table.section, row_text)
+                for m in re.finditer(NUMBER + r"\s*%?\s*/\s*" + pattern, cell, re.I):
+                    add(kind, metric, m.group(1), table.section, row_text)
+                if re.search(pattern, head, re.I) and not re.search(pattern, cell, re.I):
+                    m = re.fullmatch(r"\[?" + NUMBER + r"\s*%?\]?(?:\(.*\))?", cell)
+                    if m:
+                        add(kind, metric, m.group(1), table.section, row_text)
+
+
+def _official_text_tables(readme: Readme, add) -> None:
+    """torchvision-style listings in code blocks: a header line ``Model Acc@1 Acc@5`` and
+    a row ``ResNet-18 69.758 89.078`` (the open-source numbers)."""
+    lines = readme.lines
+    for i, ln in enumerate(lines[:-1]):
+        if ln.in_code and re.search(r"acc@1\s+acc@5", ln.text, re.I) and lines[i + 1].in_code:
+            m = re.search(NUMBER + r"%?\s+" + NUMBER + r"%?\s*$", lines[i + 1].text)
+            if m:
+                add("official", "top1", m.group(1), ln.section, lines[i + 1].text)
+                add("official", "top5", m.group(2), ln.section, lines[i + 1].text)
+
+
+def _short(text: str, m) -> str:
+    return text[max(0, m.start() - 10):m.end() + 10]
+
+
+def accuracy_tolerance(readme: Readme) -> Optional[Located]:
+    """The guide's stated accuracy rule, e.g. '精度下降在1%范围之内' -> 1.0 (points)."""
+    for ln in readme.lines:
+        m = re.search(r"(?:下降|差距|误差|相差)[^0-9。，,]{0,8}" + NUMBER + r"\s*%", ln.text)
+        if m:
+            return Located(float(m.group(1)), ln.section, ln.text.strip())
+    return None
+
+
+# -- throughput ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Throughput:
+    chip: str
+    batch_size: int
+    fps: float
+    section: str
+    measured_as: str
+    statistic: str = ""  # "interface" for the legacy benchmark's Interface throughputRate
+
+
+_CHIP = re.compile(r"(?:ascend)?\s*(310P3|310P|310B|310|910B\d?|910|T4|A10|V100|A100)", re.I)
+_PERF_HEAD = re.compile(r"性能|fps|吞吐|throughput", re.I)
+_BS_HEAD = re.compile(r"batch|bs", re.I)
+
+
+def throughput(readme: Readme) -> list[Throughput]:
+    """Published throughput: Markdown tables (chip, batch size, fps columns) and the
+    legacy benchmark's logs (``Interface throughputRate: v``, x4 per 310 card as the
+    guides multiply it)."""
+    return _table_throughput(readme) + _benchmark_logs(readme)
+
+
+def _table_throughput(readme: Readme) -> list[Throughput]:
+    out = []
+    for table in tables(readme):
+        header = table.header
+        perf = [i for i, h in enumerate(header) if _PERF_HEAD.search(h) and not re.search("精度|acc", h, re.I)]
+        bs = [i for i, h in enumerate(header) if _BS_HEAD.search(h)]
+        chip_col = next((i for i, h in enumerate(header) if re.search("芯片|chip|device|硬件", h, re.I)), None)
+        if len(perf) != 1 or len(bs) != 1:
+            out += _chip_column_table(table)
+            continue
+        for row in table.rows:
+            if max(perf[0], bs[0]) >= len(row):
+                continue
+            b = re.match(r"\s*(\d+)", row[bs[0]])
+            v = re.search(NUMBER, row[perf[0]].replace(",", ""))
+            chip = _chip(row[chip_col]) if chip_col is not None and chip_col < len(row) else None
+            if b and v and chip:
+                out.append(Throughput(chip, int(b.group(1)), float(v.group(1)), table.section,
+                                      f"README table: {header[perf[0]]}"))
+    return out
+
+
+def _chip_column_table(table: Table) -> list[Throughput]:
+    """Tables with one column per chip and one row per batch size (``| Batch Size | 310 |
+    310P | T4 | 310P/310 |`` or ``| | 310*4 | 310P |`` with rows ``bs1``...). Ratio columns
+    (a '/' in the header) are not chips. ``310*4`` is already per card."""
+    chips = {i: _chip(h) for i, h in enumerate(table.header) if "/" not in h and _chip(h)}
+    if not chips or 0 in chips:
+        return []
+    out = []
+    for row in table.rows:
+        b = re.fullmatch(r"\s*(?:bs|batch\s*size\s*)?(\d+)\s*", row[0], re.I) if row else None
+        if not b:
+            continue
+        for i, chip in chips.items():
+            v = re.fullmatch(r"\s*" + NUMBER + r"\s*(?:fps)?\s*", row[i]) if i < len(row) else None
+            if v:
+                out.append(Throughput(chip, int(b.group(1)), float(v.group(1)), table.section,
+                                      f"README table: column {table.header[i]}"))
+    return out
+
+
+def _chip(cell: str) -> Optional[str]:
+    m = _CHIP.search(cell.replace(" ", ""))
+    if not m:
+        return None
+    name = m.group(1).upper()
+    if name == "310P":  # the 310P series' inference chip; the suite names it Ascend310P3
+        name = "310P3"
+    return name if name in ("T4", "A10", "V100", "A100") else "Ascend" + name
+
+
+def _benchmark_logs(readme: Readme) -> list[Throughput]:
+    """``[infer] ... Interface throughputRate: v`` blocks; the batch size comes from the
+    nearest preceding text that names one (``batch16的性能``, ``bs4``, a perf file name
+    ``perf_vision_batchsize_16_device_1.txt``)."""
+    out, batch, seen = [], None, set()
+    for ln in readme.lines:
+        m = re.search(r"(?:batch[\s_]*size[\s_:=]*|batch|bs)\s*(\d+)", ln.text, re.I)
+        if m and not ln.text.lstrip().startswith("["):
+            batch = int(m.group(1))
+        # The log line itself, fenced or not (some READMEs lose a fence); not the prose after it.
+        m = re.search(r"^\[infer(?:ence)?\].*Interface throughputRate:\s*" + NUMBER, ln.text)
+        if m and batch is not None and batch not in seen:
+            seen.add(batch)
+            chip = "Ascend310P3" if re.search("310P", ln.section) else "Ascend310"
+            factor = 4 if chip == "Ascend310" else 1
+            fps = round(float(m.group(1)) * factor, 4)
+            out.append(Throughput(chip, batch, fps, ln.section,
+                                  f"benchmark Interface throughputRate {m.group(1)}" + (" x4" if factor == 4 else ""),
+                                  "interface"))
+    return out
+
+
+# -- other facts --------------------------------------------------------------------
+def checkpoint(readme: Readme) -> dict[str, Located]:
+    """The weights the guide downloads: first .pth/.pth.tar/.pt link or wget, and an MD5."""
+    out = {}
+    for ln in readme.lines:
+        if "url" not in out:
+            m = re.search(r"(https?://[^\s)\"'>]+?\.(?:pth\.tar|pth|pt|tar))(?=[\s)\"'>]|$)", ln.text)
+            if m:
+                out["url"] = Located(_unwrap_link(m.group(1)), ln.section, ln.text.strip())
+        if "md5" not in out:
+            m = re.search(r"md5[^0-9a-f]{0,12}([0-9a-f]{32})\b", ln.text, re.I)
+            if m:
+                out["md5"] = Located(m.group(1), ln.section, ln.text.strip())
+    return out
+
+
+def _unwrap_link(url: str) -> str:
+    """Gitee wraps outside links as ``https://gitee.com/link?target=<quoted url>``."""
+    from urllib.parse import parse_qs, urlparse
+
+    parsed = urlparse(url)
+    target = parse_qs(parsed.query).get("target") if parsed.path.endswith("/link") else None
+    return target[0] if target else url
+
+
+def command_args(readme: Readme, script: str) -> Optional[Located]:
+    """The arguments of the first ``python ... <script>`` command in a code block."""
+    for ln in readme.lines:
+        m = re.search(r"python[\d.]*\s+(?:\S*/)?" + re.escape(script) + r"\s+(.*)$", ln.text)
+        if m and ln.in_code:
+            return Located(m.group(1).split(), ln.section, ln.text.strip())
+    return None
+
+
+def runner(readme: Readme) -> Optional[Located]:
+    """Which inference tool the guide runs (the first one its code blocks call)."""
+    for ln in readme.text_lines(code=True):
+        for pattern, name in ((r"benchmark\.(?:x86_64|aarch64)", "benchmark"), (r"-m\s+ais_bench", "ais_bench"),
+                              (r"ais_infer\.py", "ais_infer"), (r"msit\s+benchmark", "msit")):
+            if re.search(pattern, ln.text):
+                return Located(name, ln.section, ln.text.strip())
+    return None
+
+
+def title(readme: Readme, fallback: str) -> str:
+    """The README's first heading (e.g. 'ResNet18 Onnx模型端到端推理指导')."""
+    return next((ln.section for ln in readme.lines if ln.section != "(before the first heading)"), fallback)
