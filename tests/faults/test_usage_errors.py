@@ -177,3 +177,13 @@ def test_a_bad_value_from_a_variable_names_the_variable(usage_error, env, messag
 def test_the_command_line_wins_and_is_named(usage_error):
     out = usage_error("--perf-rounds", "0", env={"SUITE_PERF_ROUNDS": "5"})
     assert "--perf-rounds 0: must be at least 1" in out and "SUITE_PERF_ROUNDS" not in out
+
+
+def test_batch_sizes_accepted_are_those_the_guides_run():
+    """The option is checked once against ALL_BATCH_SIZES (no torch import at start-up);
+    that must stay the union of the guides' own batch sizes."""
+    from harness import guides
+    from harness.guides.base import ALL_BATCH_SIZES
+
+    run = set().union(*(guides.get(name).batch_sizes for name in guides.names()))
+    assert run == set(ALL_BATCH_SIZES)
