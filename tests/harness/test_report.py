@@ -110,3 +110,21 @@ def test_an_interrupted_run_is_headlined(tmp_path):
     text = (tmp_path / "r.md").read_text()
     assert text.count("INTERRUPTED after 1 of 4 tests") == 2  # headline and the failures list
     assert "| run |" not in text  # a note about the run is no guide row
+
+
+def test_rendered_later_the_gate_keeps_the_scope_the_run_was_gated_with(tmp_path):
+    """A run gated with --gate-scope selected records its selection; the report rendered
+    from it narrows the baseline the same way (strict on request: the missing verdict fails)."""
+    from harness.report.__main__ import main
+    from harness.runs import write_run
+    from tests.harness import gate_records as make
+
+    base = write_run(tmp_path / "base.json", {"label": "8.0"}, [make.throughput(bs=1), make.throughput(bs=8)])
+    meta = {"label": "8.1", "gate": {"scope": "selected"},
+            "selection": [{"guide": "dpn131", "stage": "throughput", "backend": "onnxruntime", "batch_size": 1,
+                           "tier": "synthetic"}]}
+    cur = write_run(tmp_path / "cur.json", meta, [make.throughput(bs=1)])
+    assert main([str(cur), "--baseline", str(base), "--markdown", str(tmp_path / "r.md")]) == 0
+    assert main([str(cur), "--baseline", str(base), "--gate-scope", "strict", "--markdown",
+                 str(tmp_path / "s.md")]) == 1
+    assert "| missing | dpn131 | onnxruntime cpu bs8 |" in (tmp_path / "s.md").read_text()
