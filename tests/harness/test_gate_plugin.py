@@ -229,4 +229,4 @@ def test_an_unknown_gate_scope_is_a_usage_error(pytester, monkeypatch):
     result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(base),
                                 "--results", str(pytester.path / "r.jsonl"))
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: --gate-scope must be one of strict, selected, got 'loose'"])
+    result.stderr.fnmatch_lines(["ERROR: SUITE_GATE_SCOPE=loose: must be one of strict, selected"])
