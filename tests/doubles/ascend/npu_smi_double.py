@@ -8,7 +8,7 @@ Environment:
 * SUITE_DOUBLE_NPU_NAME - the chip. ``310B1`` (default: a chip no guide publishes a floor
   for, because the double's timings are CPU timings), ``310``/``310P3`` (310-class table:
   ``Chip Device`` rows), ``910B3`` or any ``910B*`` (910B table: no id column, HBM),
-  ``Ascend910_9392`` or any ``Ascend910_<NPU Name>`` (A3 table: Name ``Ascend910``, two
+  ``Ascend910_9392`` or any ``[Ascend]910_<NPU Name>`` (A3 table: Name ``Ascend910``, two
   chips per NPU, ``Chip Phy-ID`` rows; the board query names ``Ascend910_<NPU Name>``).
 * SUITE_DOUBLE_NPU_COUNT - chips this process sees (default 2).
 * SUITE_DOUBLE_NPU_HOST_IDS=3,4,5,6,7 - host (physical) ids of those chips, as in a
@@ -41,7 +41,7 @@ def _ids(name: str) -> list[int]:
 
 
 def family(name: str) -> str:
-    if re.fullmatch(r"Ascend910_\d+", name):
+    if re.fullmatch(r"(Ascend)?910_\d+", name):
         return "a3"
     return "910b" if name.startswith("910B") else "310"
 
