@@ -12,12 +12,15 @@ checked *before anything is written*:
 Extraction goes into a private temporary folder next to the destination, every written
 path is re-checked against that folder's real path (a member cannot write *through* a
 symlink extracted earlier), and the folder is renamed into place only when complete: a
-crash, a corrupt member or a full disk never leaves a half-extracted destination.
+crash, a corrupt member or a full disk never leaves a half-extracted destination. One
+extraction per destination runs at a time (a file lock); the next one deletes the
+temporary folder an extraction killed by SIGKILL left behind.
 
 Every failure is an ``ArchiveError`` naming the archive and the offending member.
 """
 from __future__ import annotations
 
+import glob
 import os
 import posixpath
 import re
@@ -27,6 +30,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -169,18 +173,35 @@ def extract_archive(archive: Path, dest: Path, max_bytes: Optional[int] = None) 
             raise ArchiveError(f"{archive}: members add up to {total} bytes uncompressed, more "
                                f"than the allowed {max_bytes}")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        try:
-            for member, info in pairs:
-                _extract_one(archive, kind, handle, member, info, tmp)
-            _check_links_resolve_inside(archive, pairs, tmp)
-            os.replace(tmp, dest)
-        except BaseException as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if isinstance(exc, OSError) and not isinstance(exc, SuiteError):
-                raise ArchiveError(f"{archive}: {describe_os_error(exc, dest)}") from None
-            raise
+        with _extraction_lock(archive, dest):
+            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+            try:
+                for member, info in pairs:
+                    _extract_one(archive, kind, handle, member, info, tmp)
+                _check_links_resolve_inside(archive, pairs, tmp)
+                os.replace(tmp, dest)
+            except BaseException as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                if isinstance(exc, OSError) and not isinstance(exc, SuiteError):
+                    raise ArchiveError(f"{archive}: {describe_os_error(exc, dest)}") from None
+                raise
     return dest
+
+
+@contextmanager
+def _extraction_lock(archive: Path, dest: Path):
+    """One extraction into ``dest`` at a time (``.<dest>.lock`` beside it). Holding the
+    lock, any ``.<dest>.tmp-*`` folder is a leftover of an extraction killed by SIGKILL
+    (which cannot clean up after itself) and is deleted."""
+    from filelock import FileLock
+
+    with FileLock(str(dest.parent / f".{dest.name}.lock")):
+        if dest.exists():  # another extraction finished while this one waited
+            raise ArchiveError(f"{archive}: destination {dest} already exists (refusing to mix "
+                               "an extraction into existing files)")
+        for stale in dest.parent.glob(f".{glob.escape(dest.name)}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
 
 
 def _check_links_resolve_inside(archive: Path, pairs, root: Path) -> None:

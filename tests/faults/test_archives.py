@@ -56,6 +56,19 @@ def test_good_tar_and_zip_extract_completely(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []  # no leftovers
 
 
+def test_extraction_killed_earlier_leaves_no_temporary_after_the_next_one(tmp_path):
+    """A SIGKILL mid-extraction leaves ``.<dest>.tmp-*``; the next extraction into that
+    destination (holding its lock, so no other extraction is running) deletes it."""
+    stale = tmp_path / ".out.tmp-k1ll3d"
+    (stale / "bundle").mkdir(parents=True)
+    (stale / "bundle" / "half.txt").write_bytes(b"al")
+    other = tmp_path / ".outer.tmp-keep"  # another destination's temporary: not ours to touch
+    other.mkdir()
+    extract_archive(_tar(tmp_path / "ok.tgz", [("bundle/a.txt", "file", b"alpha")]), tmp_path / "out")
+    assert not stale.exists() and other.is_dir()
+    assert (tmp_path / "out" / "bundle" / "a.txt").read_bytes() == b"alpha"
+
+
 @pytest.mark.parametrize("name", ["../evil.txt", "ok/../../evil.txt", "/tmp/evil.txt",
                                   "..\\evil.txt", "C:\\evil.txt", "a/./../../evil"])
 @pytest.mark.parametrize("fmt", ["tgz", "tar", "zip"])
