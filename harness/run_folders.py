@@ -23,6 +23,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
 from typing import Optional
 
@@ -78,7 +79,8 @@ class ResultsHold:
                 raise ResultsInUse(f"{self.path} is being written by another run that is still "
                                    f"going; give this run another --results file (or none: each "
                                    f"run then gets a folder of its own under runs/)") from None
-        os.ftruncate(self._fd, 0)  # a fresh file for this run: the holder owns it now
+        if stat.S_ISREG(os.fstat(self._fd).st_mode):  # not /dev/null and the like
+            os.ftruncate(self._fd, 0)  # a fresh file for this run: the holder owns it now
 
     def release(self) -> None:
         if self._fd is not None:

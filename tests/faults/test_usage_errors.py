@@ -125,6 +125,10 @@ def test_results_may_not_overwrite_an_earlier_run(pytester, usage_error):
         assert "holds the records of an earlier run; leave --results unset" in out
 
 
+def test_record_named_like_a_results_file(usage_error):
+    assert "--record r.jsonl: a recorded run is one JSON document" in usage_error("--record", "r.jsonl")
+
+
 def test_runs_root_that_is_a_file(pytester, usage_error):
     (pytester.path / "runs").write_text("not a folder")
     out = usage_error(collect_only=False)
