@@ -20,7 +20,7 @@ guides wire them to their outputs (``Guide.synthetic_allowance``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -120,7 +120,3 @@ def mean_slack(ambiguous: int, total: int, per_sample: float, unit: str, what: s
         raise MetricError(f"no {what} to derive an allowance over")
     amount = ambiguous * per_sample / total
     return Slack(amount, ambiguous, f"{ambiguous} of {total} {what} x {per_sample:g}{unit}/{total}")
-
-
-def reasons_of(ids: Iterable[str], why: Iterable[str]) -> dict[str, str]:
-    return dict(zip(ids, why))
