@@ -150,5 +150,9 @@ def _require_numbers(obj: dict, key: str, where: str, count: int) -> None:
     if len(values) != count:
         what = "is empty" if not values else f"holds {len(values)} values"
         raise DatasetError(f"{where}: '{key}' {what}, expected {count} numbers")
+    # Fast path (val2017 has 11 004 annotations of 51 keypoints): only ints and floats,
+    # and a finite sum means no NaN/Inf among them; otherwise find the culprit.
+    if all(type(v) is float or type(v) is int for v in values) and math.isfinite(sum(values)):
+        return
     for i, v in enumerate(values):
         _require_number(v, f"{key}[{i}]", where)
