@@ -80,6 +80,19 @@ def test_collect_only_writes_nothing(pytester):
     assert sorted(written) == ["conftest.py", "test_stage.py"]
 
 
+def test_a_run_refused_when_collection_ends_leaves_no_run_folder(pytester):
+    pytester.makeconftest(PLUGINS + textwrap.dedent("""
+        import pytest
+
+        def pytest_collection_modifyitems(items):
+            raise pytest.UsageError("this selection is refused")
+    """))
+    pytester.makepyfile(test_stage=TAGGED_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [p.name for p in (pytester.path / "runs").iterdir()] == []  # no folder, no latest
+
+
 def test_a_results_file_held_by_a_live_run_is_refused(pytester, monkeypatch):
     pytester.makeconftest(PLUGINS)
     pytester.makepyfile(test_stage=TAGGED_TESTS)
