@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: every speed benchmark of issue 8, one table of ratios.
+"""``python -m benchmarks``: every speed benchmark, one table of ratios.
 
     python -m benchmarks                      # everything (about 10 minutes on 2 cores)
     python -m benchmarks --only preprocess,reid,overhead
