@@ -124,10 +124,32 @@ def test_a_plan_fails_skipped_and_uncollected_combinations(planted, pytester):
     result.stdout.fnmatch_lines([
         "required coverage (plan.toml: dpn131 compile ascend bs1): the test skipped - no NPU*",
         "*required coverage: not collected*",
-        "2 combination(s) of *plan.toml not collected by this selection: dpn131 compile ascend bs16, "
+        "2 required item(s) not collected by this selection: dpn131 compile ascend bs16, "
         "dpn131 compile onnxruntime bs16",
     ])
     assert '"check": "required coverage"' in (pytester.path / "r.jsonl").read_text()
+
+
+def test_required_coverage_holds_under_xdist(planted, pytester, monkeypatch):
+    """Nightly jobs run -n 8: the workers fail required skips, the controller names what no
+    worker collected."""
+    from pathlib import Path
+
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    (pytester.path / "plan.toml").write_text(PLAN)
+    result = planted("-n", "2", "--require", "npu", "--require-plan", str(pytester.path / "plan.toml"))
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1, skipped=2)
+    result.stdout.fnmatch_lines(["2 required item(s) not collected by this selection: dpn131 compile ascend bs16, "
+                                 "dpn131 compile onnxruntime bs16"])
+
+
+def test_a_required_marker_no_selected_test_carries_fails_the_run(planted):
+    result = planted("--require", "npu", "-k", "onnxruntime")
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["1 required item(s) not collected by this selection: a test marked npu "
+                                 "(--require npu)"])
 
 
 @pytest.mark.parametrize("args, message", [
