@@ -219,6 +219,33 @@ def _sample(i):
     return [(f"x/{i}.bin", np.full(4, i, np.float32))]
 
 
+def test_two_processes_finding_one_damaged_artifact_rebuild_it_once(tmp_path):
+    """Both see the damage; the first to take the lock rebuilds, the other then finds the
+    repaired artifact under the lock and reuses it."""
+    go, log = tmp_path / "go", tmp_path / "builds.log"
+    go.touch()
+    first = subprocess.run([sys.executable, str(CHILD), "build", str(tmp_path / "cache"), str(go), str(log), "0"],
+                           capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    artifact = Path(json.loads(first.stdout.strip().splitlines()[-1])["path"])
+    (artifact / "model.onnx").write_bytes(b"artifact bu")  # truncated
+    go.unlink()
+    racers = [subprocess.Popen([sys.executable, str(CHILD), "build", str(tmp_path / "cache"), str(go),
+                                str(log), "1.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    deadline = time.monotonic() + 30
+    while len(list(tmp_path.glob("go.ready.*"))) < 3 and time.monotonic() < deadline:  # 1 + 2 racers
+        time.sleep(0.01)
+    go.touch()
+    results = [r.communicate(timeout=60) for r in racers]
+    assert all(r.returncode == 0 for r in racers), [e for _, e in results]
+    infos = [json.loads(out.strip().splitlines()[-1]) for out, _ in results]
+    assert len(log.read_text().split()) == 2, "the damaged artifact was rebuilt more than once"
+    assert sorted(i["built"] for i in infos) == [False, True]
+    assert infos[0]["content"] == infos[1]["content"] == f"artifact built by {log.read_text().split()[1]}"
+    assert sum("CacheRepairWarning" in err for _, err in results) == 1, [e for _, e in results]
+
+
 def test_repair_warning_is_shown_in_the_pytest_output(pytester):
     """The warning reaches the run's warnings summary (what a nightly log shows)."""
     pytester.makepyfile(f"""
