@@ -1,10 +1,11 @@
 """Results history: every recorded run kept in a database, and a view across runs.
 
 Default: one SQLite file (stdlib ``sqlite3``), ``runs/history.sqlite``. A
-``postgresql://`` URL stores into a shared PostgreSQL instead (``psycopg`` 3, imported
-only then). Keep the password out of the URL: libpq reads ``PGPASSWORD``, ``~/.pgpass``
-and service files (``postgresql:///history?service=nightly``); wherever the target is
-shown, its credentials are masked (``harness.secrets``). Two tables::
+``postgresql://`` URL (or a libpq key/value string: ``service=nightly``) stores into a
+shared PostgreSQL instead (``psycopg`` 3, imported only then). Keep the password out of
+the URL: libpq reads ``PGPASSWORD``, ``~/.pgpass`` and service files
+(``postgresql:///history?service=nightly``); wherever the target is shown, its
+credentials are masked (``harness.secrets``). Two tables::
 
     runs    (id, started, finished, label, git, toolkit, soc, host, outcome, meta JSON)
     records (id, run_id -> runs.id, guide, stage, check_name, backend, chip, batch_size,
@@ -21,6 +22,7 @@ import argparse
 import datetime as _dt
 import json
 import math
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -43,6 +45,12 @@ _SCHEMA = [
 ]
 
 
+def is_postgres(target: str) -> bool:
+    """A PostgreSQL URL, or a libpq key/value string such as ``service=nightly`` or
+    ``host=db dbname=history`` (anything else is a SQLite file)."""
+    return target.startswith(("postgresql://", "postgres://")) or bool(re.match(r"\s*[a-z_]+\s*=", target))
+
+
 class History:
     """A connection to the history database (SQLite path or PostgreSQL URL)."""
 
@@ -50,7 +58,7 @@ class History:
         target = str(target or DEFAULT_DB)
         self.target = target
         self.label = mask(target)  # what messages show: never the password
-        if target.startswith(("postgresql://", "postgres://")):
+        if is_postgres(target):
             try:
                 import psycopg  # optional: only for a shared PostgreSQL history
             except ImportError:

@@ -56,10 +56,12 @@ def test_history_without_a_password_in_the_url_is_left_to_libpq(monkeypatch):
 
     fake = types.SimpleNamespace(connect=lambda url: seen.append(url) or (_ for _ in ()).throw(Refused("no server")))
     monkeypatch.setitem(sys.modules, "psycopg", fake)
-    for url in ("postgresql:///history?service=nightly", "postgresql://nightly@db.example/history"):
+    targets = ["postgresql:///history?service=nightly", "postgresql://nightly@db.example/history",
+               "service=nightly", "host=db.example dbname=history user=nightly"]
+    for target in targets:
         with pytest.raises(Refused):
-            History(url)
-    assert seen == ["postgresql:///history?service=nightly", "postgresql://nightly@db.example/history"]
+            History(target)
+    assert seen == targets
 
 
 INNER = textwrap.dedent("""
