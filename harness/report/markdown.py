@@ -19,8 +19,11 @@ def render(data: ReportData, max_rows: int = 200) -> str:
     if data.gate:
         label = (data.baseline_meta or {}).get("label", "baseline")
         out += [f"**Upgrade gate: {data.gate.upper()}** (vs {label})", ""]
-    out += ["## Guide x stage", "", "| guide | " + " | ".join(data.stages) + " |",
-            "|---|" + "---|" * len(data.stages)]
+    out += ["## Guide x stage", ""]
+    if not data.guides:
+        out.append("no test of a guide finished")
+    else:
+        out += ["| guide | " + " | ".join(data.stages) + " |", "|---|" + "---|" * len(data.stages)]
     for g in data.guides:
         row = []
         for s in data.stages:

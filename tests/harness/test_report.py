@@ -110,6 +110,10 @@ def test_an_interrupted_run_is_headlined(tmp_path):
     text = (tmp_path / "r.md").read_text()
     assert text.count("INTERRUPTED after 1 of 4 tests") == 2  # headline and the failures list
     assert "| run |" not in text  # a note about the run is no guide row
+    # interrupted before any test finished: no table, a sentence
+    empty = markdown.render(build(Run(None, {"label": "x", "interrupted": {"reason": "SIGTERM", "finished": 0,
+                                                                          "selected": 4}}, [note]), plots=False))
+    assert "no test of a guide finished" in empty and "| guide |" not in empty
 
 
 def test_rendered_later_the_gate_keeps_the_scope_the_run_was_gated_with(tmp_path):
