@@ -64,11 +64,18 @@ def session_for(flags):
     return om, ort.InferenceSession(om["onnx"], so, providers=["CPUExecutionProvider"]), batch
 
 
-def timed(session, names, feeds, batch, model):
+_LAST = {}  # with a planted time: the outputs of the last inputs, reused for the same inputs
+
+
+def timed(session, names, feeds, batch, model, key=None):
+    """(outputs, ms): a planted time skips re-running inputs just run (``key`` names them)."""
+    planted = planted_npu_time(batch, model)
+    if planted is not None and key is not None and _LAST.get("key") == key:
+        return _LAST["outs"], planted
     t0 = time.perf_counter()
     outs = session.run(names, feeds)
     ms = (time.perf_counter() - t0) * 1000.0
-    planted = planted_npu_time(batch, model)
+    _LAST.update(key=key, outs=outs)
     return outs, planted if planted is not None else ms
 
 
@@ -87,7 +94,7 @@ def dataset_mode(flags, device):
         real = files[start:start + batch]
         group = real + [real[0]] * (batch - len(real))
         data = np.concatenate([np.fromfile(f, dtype=dtype) for f in group]).reshape(shape)
-        outs, ms = timed(session, names, {spec["name"]: data}, batch, flags["om_path"])
+        outs, ms = timed(session, names, {spec["name"]: data}, batch, flags["om_path"], tuple(group))
         times.append(ms)
         for j, f in enumerate(real):
             stem = os.path.splitext(os.path.basename(f))[0]
@@ -130,7 +137,7 @@ def pure_mode(flags, device):
     names = [o["name"] for o in om["outputs"]]
     total = 0.0
     for i in range(rounds):
-        _, ms = timed(session, names, {spec["name"]: data}, batch, flags["om_path"])
+        _, ms = timed(session, names, {spec["name"]: data}, batch, flags["om_path"], "zeros")
         total += ms
         print(f"[INFO] Dataset number: {i} finished cost {ms / batch:.6g}ms")
     per_sample = total / (rounds * batch)

@@ -297,8 +297,8 @@ def main(argv=None, flavour="ais_bench"):
         return feeds
 
     out_names = [o["name"] for o in om["outputs"]]
-    for w in range(args.warmup_count):
-        session.run(out_names, feeds_of(groups[0]))
+    for w in range(args.warmup_count if planted_npu_time(batchsize, args.model) is None else 0):
+        session.run(out_names, feeds_of(groups[0]))  # with a planted time, warm-up changes nothing
     print(f"[INFO] warm up {args.warmup_count} done", flush=True)
     if os.environ.get("SUITE_DOUBLE_AIS_HANG") == "1":
         subprocess.Popen(["sleep", "3600"])  # a child in the same process group
@@ -306,12 +306,16 @@ def main(argv=None, flavour="ais_bench"):
     drop = set(filter(None, os.environ.get("SUITE_DOUBLE_AIS_DROP", "").split(",")))
     truncate = set(filter(None, os.environ.get("SUITE_DOUBLE_AIS_TRUNCATE", "").split(",")))
     times, filesinfo, index = [], {}, 0
+    planted = planted_npu_time(batchsize, args.model)
     for g in groups:
         feeds = feeds_of(g)
-        for _ in range(args.loop):
+        for i in range(args.loop):
+            if planted is not None and i:  # same feeds, same outputs: the time is planted anyway
+                times.append(planted)
+                continue
             t0 = time.perf_counter()
             outs = session.run(out_names, feeds)
-            times.append((time.perf_counter() - t0) * 1000.0)
+            times.append((time.perf_counter() - t0) * 1000.0 if planted is None else planted)
         if args.loop > 1:
             print(f"loop inference exec: ({args.loop}/{args.loop})")
         real, _ = g
@@ -337,9 +341,6 @@ def main(argv=None, flavour="ais_bench"):
                                      "outfiles": outfiles}
             index += 1
     print(f"Inference array Processing: 100%|##########| {len(groups)}/{len(groups)}", flush=True)
-    planted = planted_npu_time(batchsize, args.model)
-    if planted is not None:
-        times = [planted] * len(times)
     npu = stats(times)
     throughput = 1000.0 * batchsize / npu["mean"] if npu["mean"] else 0
     print("[INFO] -----------------Performance Summary------------------")
