@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.datasets.errors import DatasetError
-from harness.datasets.paths import check_bare_name, link_problem, list_files
+from harness.datasets.paths import check_bare_name, list_files, unreadable
 from harness.datasets.reid import ReidDataset, ReidSplit, check_counts, cycle_sizes, \
     synthetic_identities
 from harness.datasets.synthetic import save_jpeg, smooth_image
@@ -102,8 +102,7 @@ def read_split(root: Path, name: str) -> ReidSplit:
     except (FileNotFoundError, NotADirectoryError):
         present = set()
     paths = [image_dir / r[0] for r in rows]
-    missing = [f"{p} {link_problem(p)}" for p, r in zip(paths, rows)
-               if r[0] not in present and link_problem(p) is not None]
+    missing = unreadable(p for p, r in zip(paths, rows) if r[0] not in present)
     if missing:
         raise DatasetError(f"{len(missing)} images listed in {root / label_name} cannot be read "
                            f"(e.g. {missing[:3]})")
