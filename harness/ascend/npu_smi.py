@@ -70,7 +70,8 @@ class NpuDevice:
 
     @property
     def where(self) -> str:
-        return f"NPU {self.npu_id} chip {self.chip_id}" + (f" (Phy-ID {self.phy_id})" if self.phy_id is not None else "")
+        phy = f" (Phy-ID {self.phy_id})" if self.phy_id is not None else ""
+        return f"NPU {self.npu_id} chip {self.chip_id}{phy}"
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,8 @@ def test_busy_check_follows_the_logical_id(fake):
     program = str(fake.sbin / "npu-smi")
     idle = npu_smi.require_idle(1, env=env, program=program, attempts=1)
     assert (idle.phy_id, idle.soc_version) == (4, "Ascend910_9392")
-    with pytest.raises(DeviceBusyError, match=r"device 2 is busy \(AICore 57%; processes 4244 .*NPU 2 chip 1 \(Phy-ID 5\)"):
+    busy = r"device 2 is busy \(AICore 57%; processes 4244 .*NPU 2 chip 1 \(Phy-ID 5\)"
+    with pytest.raises(DeviceBusyError, match=busy):
         npu_smi.require_idle(2, env=env, program=program, attempts=1)
     with pytest.raises(DeviceBusyError, match="no device with logical id 5"):
         npu_smi.require_idle(5, env=env, program=program, attempts=1)
