@@ -215,7 +215,7 @@ def test_the_unrelated_baseline_is_refused_under_xdist_too(pytester, monkeypatch
     _setup(pytester)
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
     other = _other_guide_baseline(pytester.path / "pamtri.json")
-    result = pytester.runpytest("-p", "no:cacheprovider", "-n", "2", "--baseline", str(other),
+    result = pytester.runpytest("-p", "no:cacheprovider", "-n", "1", "--baseline", str(other),
                                 "--record", str(pytester.path / "run.json"),
                                 "--results", str(pytester.path / "r.jsonl"))
     assert result.ret == 4, result.stdout.str()
