@@ -144,13 +144,14 @@ def resize_and_crop(img, size: tuple[int, int], crop: int, resample=None, offset
 
 
 def preprocess(samples, out_root: Path, workers: int = 0, progress=None,
-               cfg: ClassificationPreprocess = DPN131) -> Prepared:
-    """Write ``image/<id>.bin`` for every sample (one input set, one model input)."""
+               cfg: ClassificationPreprocess = DPN131, input_name: str = "image") -> Prepared:
+    """Write ``image/<id>.bin`` for every sample (one input set, one model input, called
+    ``input_name`` as the guide's export names it)."""
     jobs = [Job(sid, (f"image/{sid}.bin",), (sid, samples.images[sid], cfg))
             for sid in samples.sample_ids]
     ids = run_jobs(jobs, out_root, _work, workers=workers, progress=progress,
                    preload=("PIL.Image", "simplejpeg", "cv2"))
-    return Prepared(out_root, ids, dirs_for(out_root, {"main": {"image": "image"}}))
+    return Prepared(out_root, ids, dirs_for(out_root, {"main": {input_name: "image"}}))
 
 
 def _work(payload):

@@ -26,19 +26,20 @@ class FamilyStages(GuideStages):
         /std) or the NumPy variant of VGG16's and GoogleNet's scripts (resize to a size or
         a shorter side, float32 HWC crop at truncated offsets, /255, -mean, /std per
         channel, then CHW)."""
-        cfg = imagenet_family.member(self.guide_name).preprocess
+        member = imagenet_family.member(self.guide_name)
+        cfg, key = member.preprocess, f"main/{member.input_name}"
         resample = Image.BICUBIC if cfg.interpolation == "bicubic" else Image.BILINEAR
         img = Image.open(samples.images[sample_id]).convert("RGB")
         img = _script_resize(img, cfg.resize, resample)
         if cfg.crop_offsets == "floor":
-            return {"main/image": _numpy_crop_recipe(img, cfg)}
+            return {key: _numpy_crop_recipe(img, cfg)}
         w, h = img.size
         top, left = int(round((h - cfg.crop) / 2.)), int(round((w - cfg.crop) / 2.))
         img = img.crop((left, top, left + cfg.crop, top + cfg.crop))
         arr = np.array(img, dtype=np.float32).transpose(2, 0, 1) / 255.
         arr -= np.array(cfg.mean, dtype=np.float32)[:, None, None]
         arr /= np.array(cfg.std, dtype=np.float32)[:, None, None]
-        return {"main/image": arr}
+        return {key: arr}
 
 
 def _script_resize(img, size, resample):

@@ -148,6 +148,8 @@ def read_preprocess(source: str, script: str) -> PreprocessFacts:
                                                           for v in value.values()):
                 facts.configs.update(value)
     if not facts.configs:
+        _timm_eval_defaults(tree, facts)
+    if not facts.configs:
         _restated_recipe(tree, facts)
     facts.interpolation = _interpolation(source)
     facts.crop_offsets = "round" if "round(" in _function_source(source, tree, "center_crop") else (
@@ -188,6 +190,24 @@ def _restated_recipe(tree, facts: PreprocessFacts) -> None:
             row[key] = list(_literal(names[key]))
     if _TABLE_KEYS <= set(row):
         facts.configs[""] = row
+
+
+def _timm_eval_defaults(tree, facts: PreprocessFacts) -> None:
+    """timm's ``transforms_imagenet_eval`` restated in the script, configured by its own
+    defaults (img_size, crop_pct, mean, std): Resize(floor(img_size / crop_pct)),
+    CenterCrop(img_size), ToTensor, Normalize. Only a square ``img_size`` is read."""
+    import math
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        args = node.args.args[len(node.args.args) - len(node.args.defaults):]
+        defaults = {a.arg: _literal(d) for a, d in zip(args, node.args.defaults)}
+        size, pct = defaults.get("img_size"), defaults.get("crop_pct")
+        if isinstance(size, int) and isinstance(pct, float) and defaults.get("mean") and defaults.get("std"):
+            facts.configs[""] = {"resize": int(math.floor(size / pct)), "centercrop": size,
+                                 "mean": list(defaults["mean"]), "std": list(defaults["std"])}
+            return
 
 
 def _function_source(source: str, tree, name: str) -> str:

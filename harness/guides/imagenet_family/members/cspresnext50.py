@@ -37,8 +37,8 @@ MEMBER = Member(
     runner='ais_bench',  # 模型推理
     batch_sizes=(1, 4, 8, 16, 32, 64),
     references=(
-        # The table's one accuracy column is headed just 精度; ModelZoo's classification
-        # tables give top-1 there (79.79% is timm's published top-1 for this checkpoint: 80.0).
+        # The table's one accuracy column is headed just 精度 (bs1 and bs4 rows); a single
+        # ImageNet accuracy in ModelZoo's classification tables is top-1.
         Reference('top1', 79.79, 'higher', 1.0, Source(README, '模型推理性能&精度'),
                   note='NPU-published; the README states no accepted drop, so the family rule applies: '
                        '1 point, as the guides that state one (精度下降在1%范围之内)'),
@@ -50,5 +50,8 @@ MEMBER = Member(
         ThroughputFloor('Ascend310P3', 16, 2454.0, Source(README, '模型推理性能&精度'), 'README table: 性能', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 32, 2289.0, Source(README, '模型推理性能&精度'), 'README table: 性能', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 64, 1888.0, Source(README, '模型推理性能&精度'), 'README table: 性能', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+    ),
+    notes=(
+        "key names: timm 1.0.31 has the same state_dict keys and shapes as timm 0.4.9 (the guide's requirements.txt) for this model, and gives identical outputs with the same weights",
     ),
 )

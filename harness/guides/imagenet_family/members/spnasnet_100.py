@@ -50,4 +50,7 @@ MEMBER = Member(
         ThroughputFloor('Ascend310P3', 32, 6063.94, Source(README, '模型推理性能&精度'), 'README table: 性能（FPS）', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 64, 5043.26, Source(README, '模型推理性能&精度'), 'README table: 性能（FPS）', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
     ),
+    notes=(
+        "key names: timm 1.0.31 has the same state_dict keys and shapes as timm 0.4.9 (the guide's requirements.txt) for this model, and gives identical outputs with the same weights",
+    ),
 )

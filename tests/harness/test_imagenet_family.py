@@ -1,0 +1,141 @@
+"""The ImageNet classification family's machinery, tested once: the registry lists every
+member, names select exactly one guide, the default and nightly selections, the checkpoint
+loaders, and the generalised preprocessing against its DPN131 special case."""
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import numpy as np
+import pytest
+import torch
+
+from fixtures.family import selected_members
+from harness import guides
+from harness.guides import imagenet_family
+from harness.models.classification import LibraryModel, ModelLibraryError, build, densenet_state_dict, \
+    wrapped_state_dict
+from harness.preprocess import imagenet as prep
+
+
+def test_registry_lists_the_members_beside_the_hand_written_guides():
+    names = guides.names()
+    members = imagenet_family.member_names()
+    assert len(members) >= 20
+    assert set(members) <= set(names)
+    assert {"dpn131", "pamtri", "transpose", "centroids_reid", "dgnet"} <= set(names)
+    assert guides.family_of("resnet18") == imagenet_family.FAMILY and guides.family_of("dpn131") is None
+    assert guides.families() == {imagenet_family.FAMILY: members}
+
+
+def test_every_member_builds_a_valid_record_with_sourced_numbers():
+    for name in imagenet_family.member_names():
+        g = guides.get(name)
+        member = imagenet_family.member(name)
+        assert g.extra["family"] == imagenet_family.FAMILY
+        for ref in g.references:
+            assert ref.source.document == member.readme and ref.source.section, (name, ref)
+        for floor in g.floors:
+            assert floor.source.document == member.readme and floor.fps > 0, (name, floor)
+        assert g.inputs[0].shape == ("B", 3, member.preprocess.crop, member.preprocess.crop)
+
+
+def _conformance_guide_ids() -> dict[str, set[str]]:
+    """guide name -> the names -k matches for it: test class and module names."""
+    import tests.conformance as pkg
+
+    ids: dict[str, set[str]] = {}
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        if not mod.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"tests.conformance.{mod.name}")
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            guide = getattr(cls, "guide_name", "")
+            if guide and cls.__module__ == module.__name__:
+                ids.setdefault(guide, set()).update({cls_name.lower(), mod.name.lower()})
+    return ids
+
+
+def test_pytest_k_with_a_guide_name_selects_that_guide_alone():
+    """-k matches case-insensitively against class and module names; no guide's name may
+    occur in another guide's (a member named resnet10 would select resnet101 as well)."""
+    ids = _conformance_guide_ids()
+    assert set(ids) == set(guides.names()), "every guide has a conformance test class"
+    for name in guides.names():
+        matching = {g for g, words in ids.items() if any(name.lower() in w for w in words)}
+        assert matching == {name}, f"-k {name} would select {sorted(matching)}"
+
+
+def test_default_and_nightly_selections():
+    assert selected_members("default", "--family-members default") == set(imagenet_family.DEFAULT_MEMBERS)
+    assert selected_members("all", "--family-members all") == set(imagenet_family.member_names())
+    assert selected_members("resnet34, vgg16", "x") == {"resnet34", "vgg16"}
+    with pytest.raises(pytest.UsageError, match="SUITE_FAMILY_MEMBERS=resnet: .*'resnet'.* not a family member"):
+        selected_members("resnet", "SUITE_FAMILY_MEMBERS=resnet")
+    assert set(imagenet_family.DEFAULT_MEMBERS) <= set(imagenet_family.member_names())
+
+
+def test_unknown_library_or_model_is_refused_by_name():
+    with pytest.raises(ModelLibraryError, match="keras"):
+        LibraryModel("keras", "resnet18")
+    with pytest.raises(ModelLibraryError, match="no_such_net"):
+        build(LibraryModel("torchvision", "no_such_net"))
+
+
+def test_checkpoint_loaders_take_the_upstream_files_unchanged(tmp_path):
+    sd = {"w": torch.ones(2)}
+    torch.save({"model": sd}, tmp_path / "deit.pth")
+    assert list(wrapped_state_dict("model")(tmp_path / "deit.pth")) == ["w"]
+    old = {"features.denseblock1.denselayer1.norm.1.weight": torch.ones(1),
+           "features.denseblock1.denselayer1.conv.2.weight": torch.ones(1), "classifier.bias": torch.ones(1)}
+    torch.save(old, tmp_path / "densenet.pth")
+    assert sorted(densenet_state_dict(tmp_path / "densenet.pth")) == [
+        "classifier.bias", "features.denseblock1.denselayer1.conv2.weight",
+        "features.denseblock1.denselayer1.norm1.weight"]
+
+
+def test_densenet_file_in_its_published_key_names_loads_strictly(tmp_path):
+    """A file written with torchvision's pre-0.3 names (``norm.1``, ``conv.2``; no
+    ``num_batches_tracked``, as the 2017 release) loads strictly after the loader's rename."""
+    import re
+
+    from harness.checkpoints import load_strict
+
+    model = build(LibraryModel("torchvision", "densenet121"))
+    old_name = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))([12])\.(.*)$")
+    published = {old_name.sub(r"\1.\2.\3", k): v.clone() + 1 for k, v in model.state_dict().items()
+                 if not k.endswith("num_batches_tracked")}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in published
+    torch.save(published, tmp_path / "densenet121-a639ec97.pth")
+    fresh = build(LibraryModel("torchvision", "densenet121"))
+    load_strict(fresh, densenet_state_dict(tmp_path / "densenet121-a639ec97.pth"), "densenet121-a639ec97.pth")
+    assert torch.equal(fresh.features.denseblock1.denselayer1.norm1.weight,
+                       published["features.denseblock1.denselayer1.norm.1.weight"])
+
+
+@pytest.mark.parametrize("variant", [
+    prep.ClassificationPreprocess((256, 256), 224, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), crop_offsets="floor"),
+    prep.ClassificationPreprocess(248, 224, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), interpolation="bicubic"),
+    prep.ClassificationPreprocess(363, 331, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), interpolation="bicubic"),
+])
+def test_two_pass_resize_and_crop_equals_full_resize_then_crop_for_every_variant(variant):
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    img = Image.fromarray(rng.integers(0, 256, (333, 501, 3), dtype=np.uint8))
+    size = variant.target_size(*img.size)
+    full = img.resize(size, variant.resample)
+    top, left = variant.offset(size[1]), variant.offset(size[0])
+    want = np.asarray(full)[top:top + variant.crop, left:left + variant.crop]
+    got = prep.resize_and_crop(img, size, variant.crop, variant.resample, variant.offset)
+    assert got.shape == (variant.crop, variant.crop, 3)
+    assert np.array_equal(got, want)
+
+
+def test_floor_offsets_differ_from_rounded_ones_where_the_scripts_do():
+    floor = prep.ClassificationPreprocess(256, 224, (0.5,) * 3, (0.5,) * 3, crop_offsets="floor")
+    assert floor.offset(257) == 16 and prep.DPN131.offset(257) == 16
+    assert floor.offset(259) == 17 and prep.DPN131.offset(259) == 18  # round(17.5) = 18
+    with pytest.raises(ValueError, match="crop_offsets"):
+        prep.ClassificationPreprocess(256, 224, (0.5,) * 3, (0.5,) * 3, crop_offsets="ceil")
