@@ -230,3 +230,13 @@ def test_an_unknown_gate_scope_is_a_usage_error(pytester, monkeypatch):
                                 "--results", str(pytester.path / "r.jsonl"))
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: SUITE_GATE_SCOPE=loose: must be one of strict, selected"])
+
+
+def test_a_baseline_of_another_chip_is_missing_with_the_chips_named():
+    """Unit check of the explanation: same measurement, other chip."""
+    from fixtures.gate_scope import MissingExplainer
+
+    base = make.throughput(bs=1, chip="Ascend310P3", backend="ascend")
+    cur = make.throughput(bs=1, chip="Ascend310B1", backend="ascend")
+    why = MissingExplainer([], {}, [cur])(base)
+    assert why == "measured on chip Ascend310B1 in this run, on Ascend310P3 in the baseline: gate runs of the same chip"
