@@ -61,6 +61,13 @@ def families() -> dict[str, list[str]]:
     return {fam.FAMILY: fam.member_names() for fam in _family_modules()}
 
 
+def representatives() -> list[str]:
+    """The hand-written guides plus one member per family (its first default member):
+    for tests of code that every member of a family shares (dataset reader, preprocessing
+    and metric faults), where running each member would repeat the same test."""
+    return sorted(hand_written_names() + [fam.DEFAULT_MEMBERS[0] for fam in _family_modules()])
+
+
 @lru_cache(maxsize=None)
 def get(name: str) -> Guide:
     """The guide record called ``name`` (validated on import)."""

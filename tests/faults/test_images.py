@@ -94,7 +94,7 @@ def test_dpn131_preprocessing_names_the_bad_image_and_sample(tmp_path):
 
 
 def _guide_fault_params():
-    return [pytest.param(n, id=n) for n in guides.names()]
+    return [pytest.param(n, id=n) for n in guides.representatives()]
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
