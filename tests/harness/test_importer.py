@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.ascend.runners import INTERFACE, NPU_MEAN
+from harness.ascend.runners import INTERFACE, NPU_MEAN, PURE_INFER
 from harness.guides.base import Gap, GuideError, find_gaps
 from harness.guides.imagenet_family.member import build_guide
 from harness.guides.importer import readme as rd
@@ -54,10 +54,17 @@ def test_benchmark_era_guide_is_read_completely(tmp_path):
     assert top1.source.section == "6.2 开源TopN精度; rule: 6.3 精度对比"
     assert "NPU 60.11" in top1.note
     # Benchmark logs: Interface throughputRate x4 per 310 card, batch size from the text above.
+    # PureInfer's ave_throughputRate is its own statistic; T4 from trtexec's mean latency
+    # (1000 x batch / ms); the 310P list is Interface throughputRate as its section says.
     floors = {(f.chip, f.batch_size): (f.fps, f.statistic, f.source.section) for f in member.floors}
     assert floors == {("Ascend310", 1): (1001.0, INTERFACE, "7.1 npu性能数据"),
                       ("Ascend310", 16): (2002.0, INTERFACE, "7.1 npu性能数据"),
-                      ("Ascend310", 4): (1600.5, INTERFACE, "7.1 npu性能数据")}
+                      ("Ascend310", 4): (1600.5, INTERFACE, "7.1 npu性能数据"),
+                      ("Ascend310", 8): (1802.0, PURE_INFER, "7.1 npu性能数据"),
+                      ("T4", 1): (400.0, "", "7.2 T4性能数据"),
+                      ("T4", 16): (800.0, "", "7.2 T4性能数据"),
+                      ("Ascend310P3", 1): (1500.5, INTERFACE, "7.4 npu性能数据-Ascend310P性能数据"),
+                      ("Ascend310P3", 64): (3000.0, INTERFACE, "7.4 npu性能数据-Ascend310P性能数据")}
     guide = build_guide(member)
     assert guide.inputs[0].shape == ("B", 3, 200, 200)
     assert "# 3.1 pth转onnx模型; md5: 3.1 pth转onnx模型" in text  # each value says where it came from

@@ -294,7 +294,7 @@ def _floors(draft: Draft, doc: rd.Readme) -> None:
                                "ignored; the first one is kept")
             continue
         seen.add(key)
-        stat = "INTERFACE" if t.statistic == "interface" else "STATISTIC[RUNNER]"
+        stat = {"interface": "INTERFACE", "pure_infer": "PURE_INFER"}.get(t.statistic, "STATISTIC[RUNNER]")
         draft.floors.append(Value(
             f"ThroughputFloor({t.chip!r}, {t.batch_size}, {t.fps!r}, Source(README, {t.section!r}), "
             f"{t.measured_as!r}, statistic={stat})", t.section))

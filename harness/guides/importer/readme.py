@@ -279,25 +279,63 @@ def _chip(cell: str) -> Optional[str]:
 
 
 def _benchmark_logs(readme: Readme) -> list[Throughput]:
-    """``[infer] ... Interface throughputRate: v`` blocks; the batch size comes from the
-    nearest preceding text that names one (``batch16的性能``, ``bs4``, a perf file name
-    ``perf_vision_batchsize_16_device_1.txt``)."""
+    """The 2021 template's performance sections, as printed: the legacy benchmark's
+    ``Interface throughputRate: v`` (dataset mode) and PureInfer ``ave_throughputRate: v``
+    (x4 per 310 card, as the guides multiply them), trtexec's ``mean: t ms`` under a T4
+    heading (1000 x batch / t), and ``batchN: v`` lists under a 310P heading. The batch size
+    comes from the nearest preceding text naming one (``batch16的性能``, ``bs4``, a perf
+    file name ``perf_vision_batchsize_16_device_1.txt``); the chip from the section heading."""
     out, batch, seen = [], None, set()
+    interface_sections = {ln.section for ln in readme.lines if "Interface throughputRate" in ln.text}
     for ln in readme.lines:
-        m = re.search(r"(?:batch[\s_]*size[\s_:=]*|batch|bs)\s*(\d+)", ln.text, re.I)
-        if m and not ln.text.lstrip().startswith("["):
+        text = ln.text.strip()
+        m = re.search(r"(?:batch[\s_]*size[\s_:=]*|batch|bs)\s*(\d+)", text, re.I)
+        if m and not text.startswith("["):
             batch = int(m.group(1))
-        # The log line itself, fenced or not (some READMEs lose a fence); not the prose after it.
-        m = re.search(r"^\[infer(?:ence)?\].*Interface throughputRate:\s*" + NUMBER, ln.text)
-        if m and batch is not None and batch not in seen:
-            seen.add(batch)
-            chip = "Ascend310P3" if re.search("310P", ln.section) else "Ascend310"
-            factor = 4 if chip == "Ascend310" else 1
-            fps = round(float(m.group(1)) * factor, 4)
-            out.append(Throughput(chip, batch, fps, ln.section,
-                                  f"benchmark Interface throughputRate {m.group(1)}" + (" x4" if factor == 4 else ""),
-                                  "interface"))
+        found = _perf_figure(text, ln.section, batch, ln.section in interface_sections)
+        if found is None or (found.chip, found.batch_size) in seen:
+            continue
+        seen.add((found.chip, found.batch_size))
+        out.append(found)
     return out
+
+
+def _section_chip(section: str) -> str:
+    if re.search("310P", section, re.I):
+        return "Ascend310P3"
+    if re.search(r"(?<![A-Za-z0-9])T4(?![0-9])", section):  # also '7.2 T4性能数据'
+        return "T4"
+    return "Ascend310"
+
+
+def _perf_figure(text: str, section: str, batch, interface_section: bool):
+    """One published figure on this line, or None."""
+    chip = _section_chip(section)
+    listed = re.fullmatch(r"batch\s*(\d+)\s*[:：]\s*" + NUMBER + r"\s*(?:fps)?", text, re.I)
+    if listed and chip == "Ascend310P3":
+        stat = "interface" if interface_section else ""
+        return Throughput(chip, int(listed.group(1)), float(listed.group(2)), section,
+                          "benchmark Interface throughputRate" if stat else "README list", stat)
+    if batch is None:
+        return None
+    m = re.search(r"Interface throughputRate:\s*" + NUMBER, text)
+    if m and chip != "T4":
+        return _npu_figure(chip, batch, float(m.group(1)), section, "benchmark Interface throughputRate", "interface")
+    m = re.search(r"ave_throughputRate:\s*" + NUMBER, text)
+    if m and chip != "T4":
+        return _npu_figure(chip, batch, float(m.group(1)), section, "benchmark PureInfer ave_throughputRate",
+                           "pure_infer")
+    m = re.fullmatch(r"mean:\s*" + NUMBER + r"\s*ms", text)
+    if m and chip == "T4":
+        ms = float(m.group(1))
+        return Throughput(chip, batch, round(1000.0 * batch / ms, 2), section, f"trtexec mean {ms:g} ms")
+    return None
+
+
+def _npu_figure(chip, batch, value, section, what, stat) -> Throughput:
+    factor = 4 if chip == "Ascend310" else 1  # the guides report four 310 devices per card
+    return Throughput(chip, batch, round(value * factor, 4), section,
+                      f"{what} {value:g}" + (" x4" if factor == 4 else ""), stat)
 
 
 # -- other facts --------------------------------------------------------------------

@@ -17,7 +17,7 @@ Review every value against the guide's README and scripts before use; each comme
 the README section (or script) the value was read from. Every Gap("...") must be filled:
 the record refuses to build while one remains.{notes}
 """
-from harness.ascend.runners import INTERFACE, STATISTIC  # noqa: F401
+from harness.ascend.runners import INTERFACE, PURE_INFER, STATISTIC  # noqa: F401
 from harness.guides.base import (  # noqa: F401
     AtcSettings, CheckpointSpec, ExportSettings, Gap, Reference, Source, ThroughputFloor,
 )
