@@ -18,6 +18,10 @@ from harness.datasets.errors import DatasetError
 from .conftest import dataset_images
 
 
+# One member per guide family: its members share the reader under test.
+GUIDES = [pytest.param(n, id=n) for n in guides.representatives()]
+
+
 @pytest.fixture(scope="module")
 def coco_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("coco")
@@ -134,7 +138,7 @@ def _one_image(g, root: Path) -> Path:
     return dataset_images(root)[0]
 
 
-@pytest.mark.parametrize("guide_name", [pytest.param(n, id=n) for n in guides.representatives()])
+@pytest.mark.parametrize("guide_name", GUIDES)
 @pytest.mark.parametrize("link", ["self", "pair", "dangling"])
 def test_image_that_is_a_broken_symlink_is_a_dataset_error_naming_it(tmp_path, guide_name, link):
     g = guides.get(guide_name)
@@ -159,7 +163,7 @@ def test_image_that_is_a_broken_symlink_is_a_dataset_error_naming_it(tmp_path, g
     assert any(name in msg for name in named) and wanted in msg, msg
 
 
-@pytest.mark.parametrize("guide_name", [pytest.param(n, id=n) for n in guides.representatives()])
+@pytest.mark.parametrize("guide_name", GUIDES)
 def test_image_symlinked_from_outside_the_dataset_is_followed(tmp_path, guide_name):
     """The documented decision: links are the folder owner's choice and are followed."""
     g = guides.get(guide_name)
