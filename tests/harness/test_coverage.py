@@ -30,7 +30,8 @@ def test_a_plan_expands_to_every_combination(tmp_path):
 
 @pytest.mark.parametrize("body, message", [
     ('[[require]]\nguides = ["dpn13"]\nstages = ["export"]', "require[0].guides: unknown guide 'dpn13'"),
-    ('[[require]]\nguides = ["dpn131"]\nstages = ["accuracy_real"]', "require[0].stages: unknown ['accuracy_real']"),
+    ('[[require]]\nguides = ["dpn131"]\nstages = ["accuracy_real"]',
+     "require[0].stages: unknown ['accuracy_real']"),
     ('[[require]]\nguides = ["dpn131"]\nstages = ["compile"]\nbatch_sizes = [1]', "require[0].backends: missing"),
     ('[[require]]\nguides = ["dpn131"]\nstages = ["compile"]\nbackends = ["npu"]\nbatch_sizes = [1]',
      "require[0].backends: unknown ['npu']"),

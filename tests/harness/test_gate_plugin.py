@@ -121,7 +121,8 @@ def test_only_noise_exits_with_the_inconclusive_status(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider", "--baseline", str(base), "-k", "noise or steady",
                                 "--gate-scope", "selected", "--results", str(pytester.path / "r.jsonl"))
     assert result.ret == 6, result.stdout.str()
-    result.stdout.fnmatch_lines(["gate scope selected: 2 of 4 baseline verdicts required, 2 of them measured in this run", "*1 passed*1 inconclusive*"])
+    result.stdout.fnmatch_lines(["gate scope selected: 2 of 4 baseline verdicts required, 2 of them measured "
+                                 "in this run", "*1 passed*1 inconclusive*"])
 
 
 def test_a_narrower_selection_fails_the_strict_gate_naming_what_it_did_not_measure(pytester):
@@ -239,4 +240,5 @@ def test_a_baseline_of_another_chip_is_missing_with_the_chips_named():
     base = make.throughput(bs=1, chip="Ascend310P3", backend="ascend")
     cur = make.throughput(bs=1, chip="Ascend310B1", backend="ascend")
     why = MissingExplainer([], {}, [cur])(base)
-    assert why == "measured on chip Ascend310B1 in this run, on Ascend310P3 in the baseline: gate runs of the same chip"
+    assert why == ("measured on chip Ascend310B1 in this run, on Ascend310P3 in the baseline: "
+                   "gate runs of the same chip")
