@@ -57,6 +57,70 @@ VERI = dict(n_query=1678, n_gallery=11579, n_ids=200, n_distractor_ids=0, n_cams
 DUKE = dict(n_query=2228, n_gallery=17661, n_ids=702, n_distractor_ids=408, n_cams=8, dim=2048)
 
 
+def reid_hard(n_query: int, n_gallery: int, n_ids: int, n_cams: int, dim: int,
+              strength: float, camera_pull: float = 0.25, seed: int = 1):
+    """A weak model's features, generated independently of ``reid_structure``: unit-length
+    id directions scaled by ``strength`` (against unit-variance noise per dimension spread
+    over ``dim``), plus a per-camera direction of length ``camera_pull`` shared by every
+    image of that camera (same-camera images of other ids look alike, as under one
+    camera's light and angle). A lower ``strength`` pushes each query's farthest match
+    deeper into its row; ``share_before_last_match`` measures how deep. Every query id has
+    gallery images. Returns (qf, gf, q_pids, g_pids, q_camids, g_camids), float32 features."""
+    rng = np.random.default_rng(seed)
+
+    def directions(n):
+        v = rng.standard_normal((n, dim))
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    ids, cams = directions(n_ids) * strength, directions(n_cams) * camera_pull
+    g_pids = rng.permutation(np.concatenate([np.arange(n_ids), rng.integers(0, n_ids, n_gallery - n_ids)]))
+    q_pids = np.sort(rng.integers(0, n_ids, n_query))
+    q_cams, g_cams = rng.integers(0, n_cams, n_query), rng.integers(0, n_cams, n_gallery)
+    noise = 1.0 / np.sqrt(dim)  # unit expected norm of the noise vector
+    qf = ids[q_pids] + cams[q_cams] + rng.standard_normal((n_query, dim)) * noise
+    gf = ids[g_pids] + cams[g_cams] + rng.standard_normal((n_gallery, dim)) * noise
+    return (qf.astype(np.float32), gf.astype(np.float32), q_pids, g_pids, q_cams, g_cams)
+
+
+def share_before_last_match(distmat: np.ndarray, q_pids, g_pids, q_camids, g_camids) -> float:
+    """Mean share of a row's gallery items at most as far as the query's farthest kept
+    match (same id, other camera): the part of the row a ranking must order, not just
+    count past. Queries without a kept match are left out."""
+    q_pids, g_pids = np.asarray(q_pids), np.asarray(g_pids)
+    q_camids, g_camids = np.asarray(q_camids), np.asarray(g_camids)
+    shares = []
+    for start in range(0, len(q_pids), 256):  # a few hundred rows at a time: bounded memory
+        rows = slice(start, start + 256)
+        match = (g_pids[None, :] == q_pids[rows, None]) & (g_camids[None, :] != q_camids[rows, None])
+        last = np.where(match, distmat[rows], -np.inf).max(axis=1)
+        ok = match.any(axis=1)
+        shares.append((distmat[rows][ok] <= last[ok, None]).mean(axis=1))
+    return float(np.concatenate(shares).mean())
+
+
+def rows_with_tied_match(distmat: np.ndarray, q_pids, g_pids, q_camids, g_camids) -> int:
+    """Queries where a kept match is at exactly the distance of a kept non-matching item:
+    the rows whose CMC/AP depend on ``np.argsort``'s order within a tie."""
+    q_pids, g_pids = np.asarray(q_pids), np.asarray(g_pids)
+    q_camids, g_camids = np.asarray(q_camids), np.asarray(g_camids)
+    count = 0
+    for i in range(len(q_pids)):
+        same = g_pids == q_pids[i]
+        hits = np.sort(distmat[i, same & (g_camids != q_camids[i])])
+        if not len(hits):
+            continue
+        others = distmat[i, ~same]
+        at = np.minimum(np.searchsorted(hits, others), len(hits) - 1)
+        count += bool((hits[at] == others).any())
+    return count
+
+
+# VeRi's query/gallery/id/camera counts with a weak model: "hard" puts ~21 % of each row
+# before its farthest match, "harder" ~50 % (measured by share_before_last_match).
+VERI_HARD = dict(n_query=1678, n_gallery=11579, n_ids=200, n_cams=20, dim=1024, strength=0.375)
+VERI_HARDER = dict(VERI_HARD, strength=0.31)
+
+
 # COCO val2017: images are 640 px on the long side (640x480, 640x427, 480x640, ...); the
 # 6352 GT person samples the TransPose guide evaluates come from about 2350 images, 2.7
 # boxes per image on average (1 to 10+; most images hold one or two people).
