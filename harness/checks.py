@@ -94,8 +94,7 @@ def metric_within_allowance(name: str, metric: str, value: float, expected: floa
     else:
         ok = diff <= slack.amount + AGGREGATION_EPS * max(1.0, abs(expected))
         why = (f"allowed {slack.amount:.3g} for {slack.ambiguous} ambiguous samples: {slack.basis} "
-               f"({measured}; decisions within "
-               f"{allowance.margin:.3g} of a tie may flip)"
+               f"({measured}; decisions within {allowance.margin:.3g} of a tie may flip)"
                + ("" if ok else "; the difference is larger than the ambiguous samples can cause"))
     allowed = abs(slack.explained_value - expected) if slack.explained_value is not None else slack.amount
     return Verdict(name, ok, f"{head}; {why}", value, expected, allowed,
