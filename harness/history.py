@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import fnmatch
 import json
 import math
 import re
@@ -154,6 +155,40 @@ class History:
         keys = ("run", "started", "label", "git", "toolkit", "backend", "chip", "bs", "median_fps",
                 "spread", "card_fps")
         return _last_runs([dict(zip(keys, row)) for row in cur], limit)
+
+    def run_ids(self, label_glob: str) -> list[int]:
+        """Ids of the stored runs whose label matches a shell pattern (``nightly-42-host*``),
+        oldest first."""
+        cur = self.conn.cursor()
+        cur.execute("SELECT id, label FROM runs ORDER BY id")
+        return [run_id for run_id, label in cur.fetchall() if fnmatch.fnmatchcase(label or "", label_glob)]
+
+    def load(self, run_id: int) -> tuple[dict, list[dict]]:
+        """A stored run's meta and records, as far as the history keeps them: no environment
+        and no per-sample lists (``meta["per_sample_missing"]`` counts the records that had
+        them); KeyError when no run has this id."""
+        cur = self.conn.cursor()
+        cur.execute(self._q("SELECT meta FROM runs WHERE id = ?"), (run_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise KeyError(f"{self.label}: no stored run {run_id}")
+        meta = json.loads(row[0] or "{}")
+        cur.execute(self._q("SELECT guide, stage, check_name, backend, chip, batch_size, verdict, value_json, "
+                            "reference_json, tolerance_json, message, details FROM records WHERE run_id = ? "
+                            "ORDER BY id"), (run_id,))
+        records, lean = [], 0
+        for guide, stage, check, backend, chip, bs, verdict, value, ref, tol, message, details in cur:
+            details = json.loads(details or "{}")
+            if isinstance(details.get("per_sample"), dict) and "ids" not in details["per_sample"]:
+                details.pop("per_sample")  # only its summary was stored: nothing to compare
+                lean += 1
+            records.append({"guide": guide, "stage": stage, "check": check, "backend": backend, "chip": chip,
+                            "batch_size": bs, "verdict": verdict, "value": json.loads(value or "null"),
+                            "reference": json.loads(ref or "null"), "tolerance": json.loads(tol or "null"),
+                            "message": message or "", "details": details})
+        if lean:
+            meta["per_sample_missing"] = lean
+        return meta, records
 
 
 def run_outcome(meta: dict) -> str:

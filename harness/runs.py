@@ -87,15 +87,27 @@ def write_run(path: Path, meta: dict, records: list, sidecar_root: Optional[Path
     """Atomically write the run document; copy the per-sample sidecars it references."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if sidecar_root is not None and Path(sidecar_root).resolve() != path.parent.resolve():
-        for rel in sidecars(records):
-            src, dst = Path(sidecar_root) / rel, path.parent / rel
-            if src.exists() and not dst.exists():
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
+    if sidecar_root is not None:
+        copy_sidecars(records, Path(sidecar_root), path.parent)
     doc = {"schema": RUN_SCHEMA, "run": meta, "records": records}
     text = json.dumps(_jsonable(doc), ensure_ascii=False, indent=1, sort_keys=True)
     return write_atomic(path, text.encode("utf-8"))
+
+
+def copy_sidecars(records: list, src_root: Path, dst_root: Path) -> list[str]:
+    """Copy the per-sample sidecars ``records`` reference from ``src_root`` to ``dst_root``
+    (content-addressed: one already there is the same file); returns those not found."""
+    if Path(src_root).resolve() == Path(dst_root).resolve():
+        return [rel for rel in sidecars(records) if not (Path(src_root) / rel).exists()]
+    missing = []
+    for rel in sidecars(records):
+        src, dst = Path(src_root) / rel, Path(dst_root) / rel
+        if not src.exists():
+            missing.append(rel)
+        elif not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    return missing
 
 
 def toolkit_of(meta: dict, records: list) -> str:
