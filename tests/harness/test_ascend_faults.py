@@ -229,5 +229,6 @@ def test_xdist_worker_takes_its_own_device(monkeypatch):
 
     monkeypatch.delenv("ASCEND_RT_VISIBLE_DEVICES", raising=False)
     opts = SimpleNamespace(devices=(4, 6), backends=("onnxruntime", "ascend"))
-    plugin.pytest_configure(SimpleNamespace(suite_options=opts, workerinput={"workerid": "gw1"}))
+    plugin.pytest_configure(SimpleNamespace(suite_options=opts, workerinput={"workerid": "gw1"},
+                                            getoption=lambda name, default=None: default))
     assert os.environ["ASCEND_RT_VISIBLE_DEVICES"] == "6"
