@@ -11,7 +11,9 @@ export settings, toolkit version, flags, dataset content). It is
   half-written artifact under the final name;
 * resumable where that makes sense: preprocessing writes into ``<key>.partial/`` with one
   atomic rename per file, so a run killed half-way reuses the finished files (never a
-  half-written one) and does the rest.
+  half-written one) and does the rest;
+* checked on reuse and repaired: a damaged artifact is rebuilt once with a warning, and
+  temporaries of killed builders are swept (``harness.cache_health``).
 """
 from __future__ import annotations
 
