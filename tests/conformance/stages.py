@@ -285,9 +285,9 @@ class GuideStages:
                     for v in acceptance.evaluate(guide, chip, card)]
         failed = [str(v) for v in verdicts if v.outcome == "fail"]
         assert not failed, "\n".join(failed)
-        unsure = [str(v) for v in verdicts if v.outcome == "inconclusive"]
-        if unsure:
-            pytest.skip("INCONCLUSIVE: " + "; ".join(unsure))
+        if any(v.outcome == "inconclusive" for v in verdicts):
+            pytest.skip("INCONCLUSIVE: " + "; ".join(f"{v.name}: {v.message}" for v in verdicts
+                                                     if v.outcome == "inconclusive"))
 
 
 def throughput_audit(gs, backend_name: str, batch_size: int) -> checks.Verdict:

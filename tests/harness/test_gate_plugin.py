@@ -9,6 +9,7 @@ written.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 import xml.etree.ElementTree as ET
 
@@ -63,6 +64,17 @@ INNER = textwrap.dedent("""
 """)
 
 
+def junit_verdicts(testcase) -> dict:
+    """A test case's verdicts from its ``verdict.<n>.<field>`` properties, by check name."""
+    by_index: dict = {}
+    for pr in testcase.iter("property"):
+        if not pr.get("name").startswith("verdict."):
+            continue
+        _, n, field = pr.get("name").split(".")
+        by_index.setdefault(n, {})[field] = pr.get("value")
+    return {v["check"]: v for v in by_index.values()}
+
+
 def _baseline(path):
     recs = [make.throughput(bs=1, median=400.0), make.throughput(bs=4, median=100.0),
             make.throughput(bs=8, median=100.0), make.metric(79.43, bs=1)]
@@ -103,15 +115,18 @@ def test_regressions_fail_noise_is_inconclusive_and_everything_is_written(pytest
     assert "history: run 1" in out
     assert "Upgrade gate: FAIL" in (p / "r.md").read_text()
     assert "data:image/png;base64," in (p / "r.html").read_text()
-    props = {(tc.get("name"), pr.get("name")): pr.get("value")
-             for tc in ET.parse(p / "junit.xml").iter("testcase") for pr in tc.iter("property")}
-    assert props[("test_accuracy", "verdict.baseline top1.value")] == "78"
-    assert props[("test_accuracy", "verdict.baseline top1.reference")] == "79.43"
-    assert props[("test_accuracy", "verdict.baseline top1.outcome")] == "fail"
+    junit = ET.parse(p / "junit.xml")
+    names = {pr.get("name") for pr in junit.iter("property")}
+    assert names and all(re.fullmatch(r"[A-Za-z0-9_.]+", n) for n in names), sorted(names)[:10]
+    accuracy = next(tc for tc in junit.iter("testcase") if tc.get("name") == "test_accuracy")
+    top1 = junit_verdicts(accuracy)["baseline top1"]
+    assert (json.loads(top1["value"]), json.loads(top1["reference"]), top1["outcome"]) == (78, 79.43, "fail")
+    assert top1["guide"] == "dpn131" and json.loads(top1["batch_size"]) == 1
     assert run.meta["gate"]["scope"] == "strict" and run.meta["gate"]["found"] == 4
     skipped = [tc.find("skipped") for tc in ET.parse(p / "junit.xml").iter("testcase")
                if tc.get("name") == "test_throughput[noise]"]
-    assert skipped[0] is not None and skipped[0].get("message").startswith("INCONCLUSIVE")
+    message = skipped[0].get("message")
+    assert message.startswith("INCONCLUSIVE: baseline throughput (") and "[INCONCLUSIVE]" not in message, message
 
 
 def test_only_noise_exits_with_the_inconclusive_status(pytester):
