@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import platform
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -75,13 +76,16 @@ def postgres():
 def _run_host(pytester, monkeypatch, n: int, history: str):
     """Host ``n``'s share of the nightly: pytest-split group n of 3, recorded and stored."""
     monkeypatch.setattr(platform, "node", lambda: f"host{n}")  # the provenance names the host
-    if n == 2:
+    devices = []
+    if n == 2:  # the slow device is here, and this host runs one xdist worker per device
         monkeypatch.setenv("PLANTED_SLOW_BS", str(SLOW_BS))
+        monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))  # for the workers
+        devices = ["-n", "2"]
     else:
         monkeypatch.delenv("PLANTED_SLOW_BS", raising=False)
     p = pytester.path
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest", "--splits", "3", "--group",
-                                str(n), "--durations-path", str(p / ".test_durations"),
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest",
+                                *devices, "--splits", "3", "--group", str(n), "--durations-path", str(p / ".test_durations"),
                                 "--record", str(p / "runs" / f"nightly-7-host{n}.json"),
                                 "--results", str(p / f"host{n}" / "results.jsonl"), "--history", history)
     assert result.ret == 0, result.stdout.str()
@@ -102,6 +106,9 @@ def test_three_hosts_meet_in_postgres_and_give_one_report_and_one_gate_verdict(p
                                                    "test_inner.py::TestPlanted::test_accuracy": 1.0}))
     hosts = [_run_host(pytester, monkeypatch, n, history) for n in (1, 2, 3)]
     shares = [{t["nodeid"] for t in run.meta["tests"]} for run in hosts]
+    # pytest-split cuts the shares after the suite has read the selection, so every host
+    # records the whole nightly's selection: the merged gate requires all of it.
+    assert [len(run.meta["selection"]) for run in hosts] == [7, 7, 7]
     assert all(shares) and sum(map(len, shares)) == 7 and not (shares[0] & shares[1] | shares[1] & shares[2])
     assert f"test_inner.py::TestPlanted::test_throughput[{SLOW_BS}]" in shares[1]  # the plant is on host 2
 
@@ -222,3 +229,28 @@ def test_history_options_are_checked(tmp_path, capsys):
     assert "--label needs --expect N" in _merge_error(capsys, "--history", tmp_path / "h.sqlite", "--label",
                                                        "x*", "-o", tmp_path / "m.json")
     assert "give --history DB" in _merge_error(capsys, "--label", "x*", "-o", tmp_path / "m.json")
+
+
+def test_runs_read_back_from_a_sqlite_history_merge_and_say_what_the_history_lacks(tmp_path, capsys):
+    """The history keeps lean details: per-sample lists are dropped, and the merged run says so."""
+    from harness.history import History
+
+    flipped = make.metric(79.43, bs=1, per_sample=make.classes(flips=["img003"]))
+    a = load_run(_host(tmp_path, 1, [flipped, make.throughput(bs=1)]))
+    b = load_run(_host(tmp_path, 2, [make.throughput(bs=4, median=80.0)]))
+    db = tmp_path / "h.sqlite"
+    with History(db) as hist:
+        ids = [hist.add_run(r.meta, r.records) for r in (a, b)]
+    out = tmp_path / "m.json"
+    assert merge.main(["--history", str(db), "--run-id", str(ids[0]), "--run-id", str(ids[1]), "-o", str(out)]) == 0
+    assert "per-sample agreement is not compared" in capsys.readouterr().out
+    run = load_run(out)
+    assert run.meta["per_sample_missing"] == [f"{db} run {ids[0]} (host1)"]
+    assert [r["value"] for r in run.records] == [79.43, a.records[1]["value"], b.records[0]["value"]]
+    base = write_run(tmp_path / "base.json", {"label": "base"},
+                     [make.metric(79.43, bs=1, per_sample=make.classes()), make.throughput(bs=1),
+                      make.throughput(bs=4)])
+    assert report_main([str(out), "--baseline", str(base), "--markdown", str(tmp_path / "m.md")]) == 1
+    failing = [l for l in (tmp_path / "m.md").read_text().splitlines() if l.startswith("| FAIL |")]
+    assert len(failing) == 1 and "bs4" in failing[0] and "throughput regression" in failing[0]
+    assert "no stored run 99" in _merge_error(capsys, "--history", db, "--run-id", "99", "-o", out)
