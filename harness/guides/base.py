@@ -357,6 +357,9 @@ class Guide:
     real_tier_files: tuple[AuxiliaryFile, ...] = ()
     # The inference runner the guide itself uses on Ascend (harness.ascend.runners):
     # "ais_bench", "ais_infer", "benchmark" (the legacy benchmark.{arch}) or "msit".
+    # Per-backend (atol, rtol) of the compile-stage comparison, where a guide needs other
+    # than the defaults of ``backend_tolerance`` (e.g. {"tensorrt": (0.1, 0.05)}).
+    backend_tolerances: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     runner: str = "ais_bench"
 
     def __post_init__(self):
@@ -417,6 +420,20 @@ class Guide:
 
     def floors_for(self, chip: str, batch_size: int) -> list[ThroughputFloor]:
         return [f for f in self.floors if f.chip == chip and f.batch_size == batch_size]
+
+    def backend_tolerance(self, backend: str) -> tuple[float, float]:
+        """(atol, rtol) of a backend's outputs against the fp32 reference. A guide may set
+        its own per backend (``backend_tolerances``); otherwise: the export's for fp32 CPU
+        runtimes (ONNX Runtime, PyTorch), the export's x10 for ONNX Runtime on CUDA (cuDNN
+        picks other convolution algorithms, TF32 on Ampere and newer), and the compile
+        stage's for fp16 compilers (atc, TensorRT in fp16 as the guides' trtexec)."""
+        if backend in self.backend_tolerances:
+            return tuple(self.backend_tolerances[backend])
+        if backend in ("onnxruntime", "torch"):
+            return self.export.atol, self.export.rtol
+        if backend == "onnxruntime-cuda":
+            return self.export.atol * 10, self.export.rtol * 10
+        return self.atc.atol, self.atc.rtol
 
     def input_names(self) -> list[str]:
         return [t.name for t in self.inputs]

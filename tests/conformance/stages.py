@@ -30,11 +30,8 @@ def stage(name: str, *marks):
 
 
 def parity_tolerance(guide, backend_name: str) -> tuple[float, float]:
-    """(atol, rtol) of a backend's outputs against PyTorch's: the export's for ONNX Runtime
-    (and PyTorch itself), the compile stage's for an NPU backend."""
-    if backend_name in ("onnxruntime", "torch"):
-        return guide.export.atol, guide.export.rtol
-    return guide.atc.atol, guide.atc.rtol
+    """(atol, rtol) of a backend's outputs against PyTorch's (``Guide.backend_tolerance``)."""
+    return guide.backend_tolerance(backend_name)
 
 
 def seeded_feeds(guide, batch_size: int, seed: int = 1234) -> dict[str, np.ndarray]:
@@ -113,10 +110,9 @@ class GuideStages:
         got = model.run(feeds)
         if backend_name == "onnxruntime":
             want, ref_name = torch_outputs(gs.model(tier), feeds, guide.input_names()), "pytorch"
-            atol, rtol = guide.export.atol, guide.export.rtol
         else:
-            want = gs.compiled("onnxruntime", tier, batch_size).run(feeds)
-            ref_name, atol, rtol = "onnxruntime", guide.atc.atol, guide.atc.rtol
+            want, ref_name = gs.compiled("onnxruntime", tier, batch_size).run(feeds), "onnxruntime"
+        atol, rtol = guide.backend_tolerance(backend_name)
         v = checks.arrays_close(f"{backend_name} vs {ref_name} (bs{batch_size})", got, want,
                                 atol, rtol, guide.output_names())
         if not v.passed:  # only then: locating the diverging node runs the whole graph twice

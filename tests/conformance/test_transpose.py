@@ -101,8 +101,7 @@ class TestTransPose(GuideStages):
         ours = gs.outputs(backend_name, tier, batch_size)
         ref = gs.outputs("torch", tier, 1)
         ids = gs.prepared(tier).sample_ids
-        atol, rtol = ((guide.export.atol, guide.export.rtol) if backend_name in ("onnxruntime", "torch")
-                      else (guide.atc.atol, guide.atc.rtol))
+        atol, rtol = guide.backend_tolerance(backend_name)
         failed = []
         for set_name in ("main", "flip"):
             assert set(ours.get(set_name, {})) == set(ids), (

@@ -105,3 +105,16 @@ def test_tensorrt_engine_matches_onnxruntime_and_reports_gpu_compute(tmp_path):
     mean = sum(stats.latencies_ms) / stats.rounds
     assert stats.judged_fps == pytest.approx(1000.0 * 2 / mean)
     assert torch.cuda.is_available()
+
+
+def test_backend_tolerances_per_backend():
+    """fp16 TensorRT is judged like atc's fp16, not like fp32 ONNX Runtime; a guide's own
+    setting wins."""
+    from harness import guides
+
+    g = guides.get("dpn131")
+    assert g.backend_tolerance("onnxruntime") == (g.export.atol, g.export.rtol)
+    assert g.backend_tolerance("tensorrt") == (g.atc.atol, g.atc.rtol)
+    assert g.backend_tolerance("onnxruntime-cuda") == (g.export.atol * 10, g.export.rtol * 10)
+    own = g.replace(backend_tolerances={"tensorrt": (0.2, 0.1)})
+    assert own.backend_tolerance("tensorrt") == (0.2, 0.1)
