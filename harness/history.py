@@ -12,8 +12,8 @@ credentials are masked (``harness.secrets``). Two tables::
              verdict, value REAL (numeric values), value_json, reference_json,
              tolerance_json, median_fps, spread, message, details JSON)
 
-    python -m harness.history show dpn131 [--metric top1] [--db runs/history.sqlite]
-    python -m harness.history list [--db ...]
+    python -m harness.history show dpn131 [--metric top1] [--format text|json|csv] [--db ...]
+    python -m harness.history list [--format text|json|csv] [--db ...]
     python -m harness.history add runs/cann-8.1.json [--db ...]
 """
 from __future__ import annotations
@@ -140,8 +140,9 @@ class History:
             name = json.loads(details or "{}").get("metric")
             if not name or (metric and name != metric):
                 continue
+            tier = json.loads(details or "{}").get("tier") or "-"
             out.append({"run": run_id, "started": started, "label": label, "git": git,
-                        "toolkit": toolkit, "backend": backend, "chip": chip, "bs": bs,
+                        "toolkit": toolkit, "backend": backend, "chip": chip, "bs": bs, "tier": tier,
                         "metric": name, "check": check, "value": value, "verdict": verdict})
         return _last_runs(out, limit)
 
@@ -155,6 +156,12 @@ class History:
         keys = ("run", "started", "label", "git", "toolkit", "backend", "chip", "bs", "median_fps",
                 "spread", "card_fps")
         return _last_runs([dict(zip(keys, row)) for row in cur], limit)
+
+    def guides(self) -> list[str]:
+        """Guides that have records stored."""
+        cur = self.conn.cursor()
+        cur.execute("SELECT DISTINCT guide FROM records WHERE guide IS NOT NULL ORDER BY guide")
+        return [row[0] for row in cur.fetchall()]
 
     def run_ids(self, label_glob: str) -> list[int]:
         """Ids of the stored runs whose label matches a shell pattern (``nightly-42-host*``),
@@ -239,9 +246,10 @@ def show(db: History, guide: str, metric: Optional[str] = None, limit: int = 20)
         cells: dict = {}
         for r in acc:
             key = (r["run"], _when(r["started"]), r["label"], (r["git"] or "")[:12], r["toolkit"] or "-",
-                   r["backend"] or "-", r["chip"] or "-", str(r["bs"]))
+                   r["backend"] or "-", r["chip"] or "-", str(r["bs"]), r["tier"])
             cells.setdefault(key, {})[r["metric"]] = f"{r['value']:.4f}" + ("" if r["verdict"] != "fail" else " FAIL")
-        table = [["run", "time", "label", "git", "toolkit", "backend", "chip", "bs"] + metrics]
+        # tier: synthetic numbers (random weights) never read as if beside real ones
+        table = [["run", "time", "label", "git", "toolkit", "backend", "chip", "bs", "tier"] + metrics]
         table += [[str(k[0]), *k[1:]] + [v.get(m, "-") for m in metrics] for k, v in cells.items()]
         parts.append(f"{guide}: accuracy across runs\n" + format_table(table))
     thr = db.throughput_rows(guide, limit)
@@ -264,6 +272,62 @@ def show(db: History, guide: str, metric: Optional[str] = None, limit: int = 20)
     return "\n\n".join(parts)
 
 
+CSV_COLUMNS = ("kind", "run", "started", "label", "git", "toolkit", "backend", "chip", "bs", "tier",
+               "metric", "value", "verdict", "median_fps", "spread")
+
+
+def show_data(db: History, guide: str, metric: Optional[str] = None, limit: int = 20) -> dict:
+    """What ``show`` prints, as data: accuracy and throughput rows across runs."""
+    return {"guide": guide, "history": db.label, "accuracy": db.metric_rows(guide, metric, limit),
+            "throughput": db.throughput_rows(guide, limit)}
+
+
+def write_csv(rows: list[dict], columns, out) -> None:
+    import csv
+
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def _show(db: History, args) -> int:
+    """Exit 0 with rows, 1 when the guide has none stored, 2 for a guide nobody knows."""
+    from harness import guides
+
+    data = show_data(db, args.guide, args.metric, args.limit)
+    if not (data["accuracy"] or data["throughput"]):
+        stored = db.guides()
+        if args.guide not in guides.names() and args.guide not in stored:
+            print(f"unknown guide {args.guide!r}: not a guide of this suite and not in {db.label} "
+                  f"(stored: {', '.join(stored) or 'none'})", file=sys.stderr)
+            return 2
+        print(show(db, args.guide, args.metric, args.limit), file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(data, default=str, indent=1))
+    elif args.format == "csv":
+        write_csv([{"kind": "accuracy", **r} for r in data["accuracy"]]
+                  + [{"kind": "throughput", "tier": "synthetic", **r} for r in data["throughput"]],
+                  CSV_COLUMNS, sys.stdout)
+    else:
+        print(show(db, args.guide, args.metric, args.limit))
+    return 0
+
+
+def _list(db: History, args) -> int:
+    runs = db.runs()
+    if args.format == "json":
+        print(json.dumps(runs, default=str, indent=1))
+    elif args.format == "csv":
+        write_csv(runs, ("id", "started", "label", "git", "toolkit", "soc", "outcome"), sys.stdout)
+    else:
+        rows = [["id", "time", "label", "git", "toolkit", "soc", "gate"]]
+        rows += [[str(r["id"]), _when(r["started"]), r["label"] or "", (r["git"] or "")[:12],
+                  r["toolkit"] or "-", r["soc"] or "-", r["outcome"] or "-"] for r in runs]
+        print(format_table(rows))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.history", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -276,15 +340,15 @@ def main(argv=None) -> int:
     p_add.add_argument("run_file", type=Path)
     for p in (p_show, p_list, p_add):
         p.add_argument("--db", default=None, help=f"SQLite file or postgresql:// URL (default {DEFAULT_DB})")
+    for p in (p_show, p_list):
+        p.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                       help="text tables (default), JSON or CSV (one row per value, a kind column)")
     args = parser.parse_args(argv)
     with History(args.db) as db:
         if args.command == "show":
-            print(show(db, args.guide, args.metric, args.limit))
+            return _show(db, args)
         elif args.command == "list":
-            rows = [["id", "time", "label", "git", "toolkit", "soc", "gate"]]
-            rows += [[str(r["id"]), _when(r["started"]), r["label"] or "", (r["git"] or "")[:12],
-                      r["toolkit"] or "-", r["soc"] or "-", r["outcome"] or "-"] for r in db.runs()]
-            print(format_table(rows))
+            return _list(db, args)
         else:
             from harness.runs import load_run
 

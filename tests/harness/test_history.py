@@ -49,8 +49,36 @@ def test_cli_show_and_add(tmp_path, capsys):
     assert history.main(["show", "dpn131", "--metric", "top1", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "79.4300" in out and "bs16" in out and "8.0.0" in out
-    assert history.main(["show", "nosuchguide", "--db", str(db)]) == 0
-    assert "no accuracy or throughput records for guide 'nosuchguide'" in capsys.readouterr().out
+    assert history.main(["show", "nosuchguide", "--db", str(db)]) == 2
+    assert "unknown guide 'nosuchguide'" in capsys.readouterr().err
+    assert history.main(["show", "pamtri", "--db", str(db)]) == 1  # a guide with nothing stored
+    assert "no accuracy or throughput records for guide 'pamtri'" in capsys.readouterr().err
+
+
+def test_cli_formats_for_scripts(tmp_path, capsys):
+    """--format json|csv for scripts; the tier column keeps synthetic numbers apart."""
+    import csv
+    import io
+    import json
+
+    db = tmp_path / "h.sqlite"
+    meta, recs = _run("cann-8.0", 79.43, 300.0, "8.0.0")
+    recs[0] = {**recs[0], "details": {**recs[0]["details"], "tier": "real"}}
+    history.main(["add", str(write_run(tmp_path / "r.json", meta, recs)), "--db", str(db)])
+    capsys.readouterr()
+    assert history.main(["show", "dpn131", "--format", "json", "--db", str(db)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {r["tier"] for r in data["accuracy"]} == {"real", "-"} and len(data["throughput"]) == 2
+    assert history.main(["show", "dpn131", "--format", "csv", "--db", str(db)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["kind"] for r in rows].count("accuracy") == 2 and [r["kind"] for r in rows].count("throughput") == 2
+    assert next(r for r in rows if r["kind"] == "accuracy" and r["bs"] == "1")["tier"] == "real"
+    assert history.main(["show", "dpn131", "--db", str(db)]) == 0
+    assert " tier " in capsys.readouterr().out
+    assert history.main(["list", "--format", "json", "--db", str(db)]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["label"] == "cann-8.0"
+    assert history.main(["list", "--format", "csv", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "id,started,label,git,toolkit,soc,outcome"
 
 
 def test_postgres_url_without_driver_says_what_to_install(monkeypatch):
