@@ -16,6 +16,10 @@ def render(data: ReportData, max_rows: int = 200) -> str:
         out += [f"**{data.interrupted}**: the verdicts below are partial.", ""]
     if not data.provenance:
         out += ["Provenance unknown (rendered from a results file).", ""]
+    hosts = data.provenance.get("hosts")
+    if hosts:  # a run merged from the runs of several hosts (harness.merge)
+        out += [f"Merged from {len(hosts)} runs: " + ", ".join(
+            f"{h.get('label')} ({(h.get('provenance') or {}).get('host') or 'host unknown'})" for h in hosts), ""]
     if data.gate:
         label = (data.baseline_meta or {}).get("label", "baseline")
         out += [f"**Upgrade gate: {data.gate.upper()}** (vs {label})", ""]

@@ -101,7 +101,8 @@ def start_server():
                                           "(in requirements.txt)")
     initdb, pg_ctl = server_binaries()
     user = _server_user()
-    folder = Path(tempfile.mkdtemp(prefix="pg-"))
+    # As root: under /tmp, which the server's user can traverse (TMPDIR may be private).
+    folder = Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp" if user else None))
     try:
         if user:
             entry = pwd.getpwnam(user)

@@ -125,6 +125,7 @@ def test_three_hosts_meet_in_postgres_and_give_one_report_and_one_gate_verdict(p
     assert report_main([str(merged), "--baseline", str(base), "--markdown", str(md), "--html", str(html)]) == 1
     text = md.read_text()
     assert "**Upgrade gate: FAIL** (vs cann-8.0)" in text
+    assert "Merged from 3 runs: nightly-7-host1 (host1), nightly-7-host2 (host2), nightly-7-host3 (host3)" in text
     failing = [l for l in text.splitlines() if l.startswith("| FAIL |")]
     assert len(failing) == 1 and f"onnxruntime cpu bs{SLOW_BS}" in failing[0], text
     assert "throughput regression: median 70.00 vs baseline 100.00" in failing[0]
