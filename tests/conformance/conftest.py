@@ -31,9 +31,14 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(config, items):
+    # A stage stuck past --stage-timeout (a hung worker pool, a tool that ignores its own
+    # timeout) fails with pytest-timeout's stack dump and the run goes on (signal method).
+    guard = pytest.mark.timeout(config.suite_options.stage_timeout, method="signal")
     for item in items:
         if getattr(item.cls, "guide_name", ""):
             item.add_marker(pytest.mark.conformance)
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(guard)
 
 
 @pytest.fixture(autouse=True)

@@ -119,7 +119,7 @@ class TestDGNet(GuideStages):
         v = checks.Verdict("contact sheet", path.is_file() and size == expected and mode == "RGB" and rows,
                            f"{path}: {size[0]}x{size[1]} {mode}, {len(rows)} rows (expected "
                            f"{expected[0]}x{expected[1]} RGB)", str(path), None, None)
-        record(v, "accuracy", batch_size=bs, backend=backend_name)
+        record(v, "accuracy", batch_size=bs, backend=backend_name, chip=gs.chip(backend_name))
         assert v.passed, str(v)
 
     @stage("accuracy", pytest.mark.weights)
