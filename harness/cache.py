@@ -18,6 +18,7 @@ export settings, toolkit version, flags, dataset content). It is
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +31,9 @@ from harness.cache_health import MARKER as _MARKER, Validate, evict, manifest, p
     sweep_stale_temporaries, warn_repair
 from harness.errors import StorageError, SuiteError, describe_os_error
 from harness.hashing import json_digest
+
+
+log = logging.getLogger(__name__)
 
 
 class CacheError(SuiteError):
@@ -114,7 +118,9 @@ class ArtifactCache:
         check = (validate, validate_covers_files)
         found, _ = _existing(key, final, *check)
         if found is not None:
+            log.info("cache hit: %s %s", kind, final)
             return found
+        log.info("cache miss: %s %s, building", kind, final)
         lock = FileLock(str(final) + ".lock", timeout=self.lock_timeout)
         try:
             with lock:
@@ -141,6 +147,7 @@ class ArtifactCache:
                             "build_seconds": round(seconds, 3), **meta, "manifest": manifest(work)}
                     write_text_atomic(work / _MARKER, json.dumps(meta, default=str, indent=1))
                     os.replace(work, final)
+                    log.info("built %s %s in %.1f s", kind, final, seconds)
                 except BaseException as exc:
                     if not resumable:
                         shutil.rmtree(work, ignore_errors=True)

@@ -9,11 +9,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from harness.hashing import file_digest
 from harness.errors import SuiteError
+
+
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(SuiteError):
@@ -31,6 +35,9 @@ def verify_checksum(path: Path, md5: Optional[str] = None, sha256: Optional[str]
                     f"checkpoint {path} has {algo} {actual}, the guide publishes {expected}: "
                     "wrong or corrupted file (re-download it)"
                 )
+            log.info("checkpoint %s: %s %s matches the guide", path, algo, actual)
+    if not (md5 or sha256):
+        log.info("checkpoint %s: the guide publishes no checksum, not verified", path)
 
 
 def safe_torch_load(path: Path) -> Any:
