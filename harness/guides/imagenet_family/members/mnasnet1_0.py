@@ -46,4 +46,7 @@ MEMBER = Member(
         ThroughputFloor('Ascend310P3', 32, 9632.116, Source(README, '模型推理性能&精度'), 'README table: 性能', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 64, 6643.657, Source(README, '模型推理性能&精度'), 'README table: 性能', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
     ),
+    departures=(
+        "The guide's preprocessing walks class sub-folders (val/<class>/<image>); the suite reads the flat val/ layout of the family's other guides (the same 50 000 images).",
+    ),
 )
