@@ -139,3 +139,13 @@ def test_floor_offsets_differ_from_rounded_ones_where_the_scripts_do():
     assert floor.offset(259) == 17 and prep.DPN131.offset(259) == 18  # round(17.5) = 18
     with pytest.raises(ValueError, match="crop_offsets"):
         prep.ClassificationPreprocess(256, 224, (0.5,) * 3, (0.5,) * 3, crop_offsets="ceil")
+
+
+def test_table_groups_by_family_with_failures_first():
+    from fixtures.guide_groups import grouped
+
+    failing = {"vgg16", "pamtri"}
+    groups = grouped(["resnet18", "dpn131", "vgg16", "pamtri", "alexnet", "no_such_guide"],
+                     lambda n: n in failing)
+    assert groups == [("guides: 3 guides, 1 failing", ["pamtri", "dpn131", "no_such_guide"]),
+                      (f"{imagenet_family.FAMILY}: 3 guides, 1 failing", ["vgg16", "alexnet", "resnet18"])]
