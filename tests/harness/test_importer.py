@@ -15,6 +15,7 @@ from harness.guides.imagenet_family.member import build_guide
 from harness.guides.importer import readme as rd
 from harness.guides.importer import scripts as sc
 from harness.guides.importer.__main__ import main
+from harness.guides.importer.draft import read_folder
 from harness.preprocess.imagenet import ClassificationPreprocess
 
 GUIDES = Path(__file__).parent / "importer_guides"
@@ -67,7 +68,7 @@ def test_benchmark_era_guide_is_read_completely(tmp_path):
                       ("Ascend310P3", 64): (3000.0, INTERFACE, "7.4 npu性能数据-Ascend310P性能数据")}
     guide = build_guide(member)
     assert guide.inputs[0].shape == ("B", 3, 200, 200)
-    assert "# 3.1 pth转onnx模型; md5: 3.1 pth转onnx模型" in text  # each value says where it came from
+    assert "# export command in 3.1 pth转onnx模型; md5: 3.1 pth转onnx模型" in text  # each value says where
 
 
 def test_table_era_guide_reads_tables_atc_continuations_and_the_numpy_recipe(tmp_path):
@@ -156,3 +157,34 @@ def test_command_line_refuses_a_folder_without_readme(tmp_path, capsys):
         main([str(tmp_path), "--output", str(tmp_path / "x.py")])
     assert exit_.value.code == 2
     assert "no README" in capsys.readouterr().err
+
+
+def test_html_results_table_with_rowspans_gives_floors_per_chip():
+    """TransPose's README writes its results as HTML; the model and accuracy cells span rows."""
+    from harness.guides.importer import perf
+
+    html = """# 性能
+<table>
+<tr><th>模型</th><th>batch_size</th><th>310P精度</th><th>310性能</th><th>T4性能</th><th>310P性能</th><th>310P/310</th></tr>
+<tr><td rowspan="2">Net</td><td>1</td><td rowspan="2">AP: 73.7%</td><td>210.43 fps</td><td>497.47 fps</td><td>449.29 fps</td><td>2.14</td></tr>
+<tr><td>4</td><td>206.03 fps</td><td>405.03 fps</td><td>512.22 fps</td><td>2.49</td></tr>
+</table>
+"""
+    found = {(t.chip, t.batch_size): t.fps for t in perf.throughput(rd.parse(html))}
+    assert found == {("Ascend310", 1): 210.43, ("T4", 1): 497.47, ("Ascend310P3", 1): 449.29,
+                     ("Ascend310", 4): 206.03, ("T4", 4): 405.03, ("Ascend310P3", 4): 512.22}
+
+
+def test_checkpoint_is_the_file_the_export_command_loads(tmp_path):
+    """A README that links a backbone's ImageNet weights first (PAMTRI) still names the
+    checkpoint its export command loads."""
+    folder = tmp_path / "guide"
+    folder.mkdir()
+    (folder / "README.md").write_text(
+        "# G\n\n## 权重\n[densenet121](https://download.pytorch.org/models/densenet121-a639ec97.pth)\n\n"
+        "## 导出\n```\npython3 net_pth2onnx.py --input_path=./models/model_best.pth.tar --output_path=net.onnx\n```\n",
+        encoding="utf-8")
+    (folder / "net_pth2onnx.py").write_text("import torch\ntorch.onnx.export(m, x, 'n.onnx', opset_version=11)\n")
+    draft = read_folder(folder)
+    assert draft.fields["checkpoint"].code == "CheckpointSpec(file_name='model_best.pth.tar')"
+    assert draft.fields["checkpoint"].source.startswith("export command in 导出")

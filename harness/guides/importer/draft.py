@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from harness.guides.importer import perf
 from harness.guides.importer import readme as rd
 from harness.guides.importer import scripts as sc
 
@@ -78,7 +79,7 @@ def read_folder(folder: Path, readme_file: Optional[Path] = None, name: str = ""
     shells = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("*.sh"))}
     export = _export_facts(scripts)
     _model(draft, export)
-    _checkpoint(draft, doc)
+    _checkpoint(draft, doc, export)
     _preprocess(draft, doc, scripts)
     _export(draft, export)
     _atc(draft, doc, shells, folder)
@@ -141,17 +142,41 @@ def _export(draft: Draft, export: Optional[sc.ExportFacts]) -> None:
 
 
 # -- checkpoint ----------------------------------------------------------------------
-def _checkpoint(draft: Draft, doc: rd.Readme) -> None:
+def _checkpoint(draft: Draft, doc: rd.Readme, export: Optional[sc.ExportFacts]) -> None:
+    """The file the README's export command loads; its link where the README has one. Without
+    such a command, the README's first weights link (a README may link a backbone's
+    ImageNet weights first: PAMTRI's, so a file named by the command wins)."""
     found = rd.checkpoint(doc)
-    url = found.get("url")
-    if url is None:
-        draft.fields["checkpoint"] = "no checkpoint link (.pth/.pth.tar/.pt) in the README"
-        return
-    file_name = url.value.rsplit("/", 1)[-1]
     md5 = found.get("md5")
     md5_arg = f", md5={md5.value!r}" if md5 else ""
+    md5_src = f"; md5: {md5.section}" if md5 else "; no md5 published"
+    named = _exported_file(doc, export)
+    if named is not None:
+        link = next((u for u in found.get("links", []) if u.value.rsplit("/", 1)[-1] == named.value), None)
+        url_arg = f", url={link.value!r}" if link else ""
+        draft.fields["checkpoint"] = Value(f"CheckpointSpec(file_name={named.value!r}{md5_arg}{url_arg})",
+                                           f"export command in {named.section}" + md5_src)
+        return
+    url = found.get("url")
+    if url is None:
+        draft.fields["checkpoint"] = "no checkpoint link (.pth/.pth.tar/.pt/.ckpt) or export command naming one"
+        return
+    file_name = url.value.rsplit("/", 1)[-1]
     draft.fields["checkpoint"] = Value(f"CheckpointSpec(file_name={file_name!r}{md5_arg}, url={url.value!r})",
-                                       url.section + (f"; md5: {md5.section}" if md5 else "; no md5 published"))
+                                       url.section + md5_src)
+
+
+def _exported_file(doc: rd.Readme, export: Optional[sc.ExportFacts]) -> Optional[rd.Located]:
+    if export is None:
+        return None
+    cmd = rd.command_args(doc, export.script)
+    if cmd is None:
+        return None
+    for word in cmd.value:
+        value = word.split("=", 1)[-1].strip("\"'")
+        if re.search(r"\.(pth\.tar|pth|pt|ckpt)$", value):
+            return rd.Located(value.rsplit("/", 1)[-1], cmd.section, cmd.text)
+    return None
 
 
 # -- preprocessing ---------------------------------------------------------------------
@@ -287,7 +312,7 @@ def _distinct(values: list) -> list:
 
 def _floors(draft: Draft, doc: rd.Readme) -> None:
     seen = set()
-    for t in rd.throughput(doc):
+    for t in perf.throughput(doc):
         key = (t.chip, t.batch_size)
         if key in seen:
             draft.notes.append(f"second throughput figure for {t.chip} bs{t.batch_size} ({t.fps}, {t.section}) "
