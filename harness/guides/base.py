@@ -398,8 +398,11 @@ class Guide:
             fail("synthetic_metric needs a synthetic_allowance (what may differ from PyTorch)")
 
     # -- convenience -----------------------------------------------------------------
-    def build_model(self, checkpoint: Optional[Path | str] = None, seed: int = 0):
-        """An eval-mode ``torch.nn.Module``: seeded random weights, or the checkpoint's."""
+    def build_model(self, checkpoint: Optional[Path | str] = None, seed: int = 0,
+                    accept_unverified: bool = False):
+        """An eval-mode ``torch.nn.Module``: seeded random weights, or the checkpoint's.
+        ``accept_unverified``: a checksum mismatch is logged and the model's
+        ``checksum_status`` says so, instead of raising (a rehearsal's own weights)."""
         from harness.checkpoints import load_into
 
         import torch
@@ -407,7 +410,7 @@ class Guide:
         torch.manual_seed(seed)
         model = self.model_factory()
         if checkpoint is not None:
-            load_into(model, Path(checkpoint), self.checkpoint)
+            model.checksum_status = load_into(model, Path(checkpoint), self.checkpoint, accept_unverified)
         else:
             _seeded_init(model, seed)
         return model.eval()

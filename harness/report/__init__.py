@@ -22,9 +22,9 @@ from harness.baseline import RUN_STAGE, Comparison, compare_runs, gate_outcome
 STAGES = ("export", "compile", "preprocess", "accuracy", "throughput")
 # Test outcomes (from a recorded run) and record verdicts map to one vocabulary.
 _OUTCOME = {"passed": "pass", "failed": "fail", "skipped": "skip", "xfailed": "xfail",
-            "inconclusive": "inconclusive", "measured": "measured", "pass": "pass", "fail": "fail"}
+            "inconclusive": "inconclusive", "measured": "measured", "subset": "subset", "pass": "pass", "fail": "fail"}
 # Worst first: a cell shows the status of its worst outcome.
-_ORDER = ("fail", "inconclusive", "pass", "measured", "xfail", "skip")
+_ORDER = ("fail", "inconclusive", "pass", "measured", "subset", "xfail", "skip")
 
 
 @dataclass
@@ -76,7 +76,7 @@ def _table(run) -> tuple[list, list, dict]:
                 cells[(t["guide"], t["stage"])].counts[_OUTCOME.get(t["outcome"], t["outcome"])] += 1
     else:  # records only: count verdicts
         for r in run.records:
-            if r.get("verdict") in ("pass", "fail", "inconclusive", "measured") and r.get("stage") != RUN_STAGE:
+            if r.get("verdict") in ("pass", "fail", "inconclusive", "measured", "subset") and r.get("stage") != RUN_STAGE:
                 cells[(r["guide"], r["stage"])].counts[r["verdict"]] += 1
     guides = sorted({g for g, _ in cells})
     stages = [s for s in STAGES if any((g, s) in cells for g in guides)]

@@ -23,7 +23,7 @@ def options(tmp_path: Path, **kw) -> SuiteOptions:
                 weights_root=None, cache_dir=tmp_path / "cache", batch_sizes="fast",
                 results=tmp_path / "r.jsonl", results_given=True, runs_root=tmp_path / "runs",
                 keep_runs=5, synthetic_size=None, perf_rounds=3, perf_warmup=1,
-                tool_timeout=60.0, workers=0)
+                tool_timeout=60.0, stage_timeout=180.0, workers=0)
     base.update(kw)
     return SuiteOptions(**base)
 
