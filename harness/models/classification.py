@@ -54,13 +54,24 @@ def build(ref: LibraryModel):
 
         if ref.name not in timm.list_models():
             raise ModelLibraryError(f"timm has no model {ref.name!r}")
-        return timm.create_model(ref.name, pretrained=False, **kwargs)
+        return without_fused_attention(timm.create_model(ref.name, pretrained=False, **kwargs))
     import pretrainedmodels
 
     ctor = pretrainedmodels.__dict__.get(ref.name)
     if ctor is None:
         raise ModelLibraryError(f"pretrainedmodels has no {ref.name!r}")
     return ctor(num_classes=kwargs.pop("num_classes", 1000), pretrained=None, **kwargs)
+
+
+def without_fused_attention(model):
+    """timm 1.0 computes attention with ``scaled_dot_product_attention``, which ONNX opset 11
+    (the guides' opset) cannot express; the timm releases the guides pin (0.3-0.4) computed
+    it explicitly (matmul, softmax, matmul), as timm 1.0 still does with ``fused_attn`` off.
+    Same weights, same graph shape as the guides exported."""
+    for module in model.modules():
+        if hasattr(module, "fused_attn"):
+            module.fused_attn = False
+    return model
 
 
 def wrapped_state_dict(key: str):

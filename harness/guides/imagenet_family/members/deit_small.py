@@ -48,8 +48,8 @@ MEMBER = Member(
     notes=(
         "deit_small_pth2onnx.py registers its own deit_small_patch16_224 (patch 16, width 384, depth 12, "
         "6 heads, LayerNorm eps 1e-6): the same architecture timm registers under that name. With timm "
-        "0.3.2's VisionTransformer (the guide's pin) it has the same state_dict keys (loaded strictly) and "
-        "outputs within 1.1e-6 on the same weights (timm 1.0 computes attention with fused SDPA).",
+        "0.3.2's VisionTransformer (the guide's pin) it has the same state_dict keys (loaded strictly) and, "
+        "with timm 1.0's fused attention off (harness.models.classification), identical outputs.",
     ),
     departures=(
         "deit_model.py (the guide's MagicONNX rewrite of the exported graph for atc) is not applied: "
