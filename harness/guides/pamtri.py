@@ -56,8 +56,8 @@ def synthetic_allowance(samples, ours, ref):
 
     ties = ranking_near_ties(distances(ours), distances(ref), q.pids, g.pids,
                              same_id_same_camera(q.camids, g.camids))
-    metrics = ("mAP",) + tuple(f"rank{r}" for r in CMC_RANKS)
-    return ranking_allowance([ties], [f"query/{fid}" for fid in q.file_ids], {m: ties for m in metrics})
+    slack = {"mAP": ties.map_slack(), **{f"rank{r}": ties.rank_slack(r) for r in CMC_RANKS}}
+    return ranking_allowance([ties], [f"query/{fid}" for fid in q.file_ids], slack)
 
 
 def result_text(ranking) -> str:

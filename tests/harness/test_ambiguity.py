@@ -132,10 +132,11 @@ def test_reid_noise_is_explained_by_near_ties():
     d_ref, r_ref = _evaluate(qf, gf, q_pids, g_pids, q_cams, g_cams)
     d_ours, r_ours = _evaluate(qf2, gf, q_pids, g_pids, q_cams, g_cams)
     ties = ranking_near_ties(d_ours, d_ref, q_pids, g_pids, same_id_same_camera(q_cams, g_cams))
-    allowance = ranking_allowance([ties], [f"q{i}" for i in range(len(q_pids))], {"mAP": ties})
+    allowance = ranking_allowance([ties], [f"q{i}" for i in range(len(q_pids))], {"mAP": ties.map_slack()})
     assert allowance.measured > 0
     changed_ap = np.nonzero(np.nan_to_num(r_ours.ap) != np.nan_to_num(r_ref.ap))[0]
     assert set(changed_ap) <= set(np.nonzero(ties.order_tied)[0])  # only near-tie queries moved
+    assert np.all(np.abs(np.nan_to_num(r_ours.ap) - np.nan_to_num(r_ref.ap)) <= ties.ap_bound + 1e-12)
     v = checks.metric_within_allowance("mAP", "mAP", 100 * r_ours.mAP, 100 * r_ref.mAP, allowance)
     assert v.passed, str(v)
 
@@ -151,7 +152,7 @@ def test_a_ranking_change_beyond_the_bound_fails():
     ties = ranking_near_ties(d_ours, d_ref, q_pids, g_pids, rule)
     assert not ties.order_tied[0] and 0 not in ties.top_tied  # query 0: gaps of 1.0
     assert 1 in ties.top_tied and not ties.order_tied[1]  # query 1: two hits 1e-6 apart
-    allowance = ranking_allowance([ties], ["q0", "q1"], {"mAP": ties})
+    allowance = ranking_allowance([ties], ["q0", "q1"], {"mAP": ties.map_slack()})
     swapped = d_ref.copy()
     swapped[0, :2] = [2.0, 1.0]  # query 0's hit falls behind a non-hit
     r_ref = rank(d_ref, q_pids, g_pids, rule)
@@ -273,10 +274,12 @@ def test_reid_at_1500_images_flips_only_near_ties():
     d_ours = squared_euclidean(_relative_noise(qf, rng), _relative_noise(gf, rng))
     r_ref, r_ours = rank(d_ref, q_pids, g_pids, rule), rank(d_ours, q_pids, g_pids, rule)
     ties = ranking_near_ties(d_ours, d_ref, q_pids, g_pids, rule)
-    allowance = ranking_allowance([ties], [f"q{i}" for i in range(nq)], {"mAP": ties, "rank1": ties})
+    allowance = ranking_allowance([ties], [f"q{i}" for i in range(nq)], {"mAP": ties.map_slack(), "rank1": ties.rank_slack(1)})
     moved = np.nonzero(np.nan_to_num(r_ours.ap, nan=-1) != np.nan_to_num(r_ref.ap, nan=-1))[0]
     assert moved.size, "the noise should reorder some near ties at this size"
     assert set(moved) <= set(np.nonzero(ties.order_tied)[0])
+    assert np.all(np.abs(np.nan_to_num(r_ours.ap) - np.nan_to_num(r_ref.ap)) <= ties.ap_bound + 1e-12)
+    assert allowance.slack("mAP").amount < 100.0 * ties.order_tied.sum() / ties.valid.sum()  # tighter than 1/query
     v = checks.metric_within_allowance("mAP", "mAP", 100 * r_ours.mAP, 100 * r_ref.mAP, allowance)
     assert v.passed and r_ours.mAP != r_ref.mAP, str(v)
     top_ref = {f"q{i}": int(t) for i, t in enumerate(r_ref.top_gallery)}
