@@ -149,3 +149,24 @@ def test_table_groups_by_family_with_failures_first():
                      lambda n: n in failing)
     assert groups == [("guides: 3 guides, 1 failing", ["pamtri", "dpn131", "no_such_guide"]),
                       (f"{imagenet_family.FAMILY}: 3 guides, 1 failing", ["vgg16", "alexnet", "resnet18"])]
+
+
+class _Config:
+    """What fixtures.family reads from pytest's config: -k and the command-line arguments."""
+
+    def __init__(self, keyword="", args=()):
+        self.keyword, self.args = keyword, list(args)
+
+    def getoption(self, name, default=None):
+        return self.keyword if name == "keyword" else default
+
+
+def test_k_naming_a_member_lifts_the_default_selection_other_k_does_not():
+    from fixtures.family import _named_on_command_line
+
+    members = set(imagenet_family.member_names())
+    assert _named_on_command_line(_Config("resnet101"), members)
+    assert _named_on_command_line(_Config("VGG16 and export"), members)
+    assert _named_on_command_line(_Config(args=["tests/conformance/test_imagenet_family.py::TestMember_vgg19"]), members)
+    assert not _named_on_command_line(_Config("export"), members)
+    assert not _named_on_command_line(_Config(args=["tests/conformance"]), members)
