@@ -1,19 +1,23 @@
 """Re-id ranking: CMC, mAP, first hit and top item of a (query x gallery) distance matrix,
-with the positions the guides' scripts get, without sorting the rows.
+with the positions the guides' scripts get, without argsorting the rows.
 
 The scripts argsort every row (``np.argsort``, default kind), drop the discarded items and
 read the positions of the hits. A hit's position among the kept items only needs the number
 of items below it, so only the items at most as far as the row's farthest hit matter (a few
-per cent in a real evaluation). In cache-sized blocks of rows: one compare pass keeps them,
-one sort of (row, distance) integer keys orders them, and ``searchsorted`` counts the items
-below every hit at once; the hits and discarded items below it come from the same-id pairs,
-built per id from the gallery sorted by id. A block where most items pass (a weak model)
-sorts its rows instead (float32 ``np.sort``).
+per cent with a good model, a fifth to a half with a weak one). In cache-sized blocks of
+rows: one compare pass keeps them, each row's kept distances are sorted on their own
+(float32 ``np.sort``, several times cheaper than an argsort), and one ``searchsorted`` of
+(row, distance) keys counts the items below every hit at once; the hits and discarded
+items below it come from the same-id pairs, built per id from the gallery sorted by id.
+A block where most items pass sorts its whole rows instead. Large matrices run their
+blocks on every core (NumPy releases the GIL in the sorts and array passes).
 
 Ties: the order within a tie of equal distances only matters when a hit ties with a kept
-non-matching item. Those rows (a handful per evaluation) are ranked by ``np.argsort(row)``,
-the scripts' own call, so every position -- and CMC and AP -- is what the scripts compute.
-Non-float32 matrices take that per-row path for every row.
+non-matching item. Those rows are ranked by ``np.argsort(row)``, the scripts' own call, so
+every position -- and CMC and AP -- is what the scripts compute. They cost what the
+scripts pay per row, and their share grows with the gallery (more matches, more items per
+float32 step): a handful at VeRi size with a good model, most rows of a weak model's
+4x gallery. Non-float32 matrices take that per-row path for every row.
 """
 from __future__ import annotations
 
