@@ -36,7 +36,8 @@ def main(argv=None) -> None:
     if "preprocess" in parts:
         rows += bench_preprocess.run(300 if args.quick else args.images, args.work)
     if "reid" in parts:
-        rows += bench_reid_eval.run(("VeRi",) if args.quick else ("VeRi", "DukeMTMC-reID"))
+        rows += bench_reid_eval.run(("VeRi",) if args.quick
+                                    else ("VeRi", "DukeMTMC-reID", *bench_reid_eval.HARD_SETS))
     if "overhead" in parts:
         rows += bench_harness_overhead.run(rounds=6 if args.quick else 12)
     if "suite" in parts:
