@@ -9,8 +9,8 @@ guide's own loader. Its checksum cannot match the published one, so the run says
 "subset", never judged.
 
 DG-Net's real tier is not rehearsed: its FID needs pytorch-fid's Inception weights, verified
-by SHA-256 with no way to accept another file, and at least one batch of 50 generated images;
-the run shows its skip naming that file.
+by SHA-256 where they are loaded, with no way to accept another file; the run shows its skip
+naming that file.
 
 Kept small for two CPU cores: a few samples, batch size 1, one subprocess for all guides
 and both backends, the shared artifact cache.
