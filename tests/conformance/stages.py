@@ -182,7 +182,7 @@ class GuideStages:
                    "accuracy", **where,
                    details={"backend_metrics": ours.values, "pytorch_metrics": ref.values,
                             "metric": metric, "samples": ours.count, "tier": "synthetic",
-                            "allowance": allowance.details()},
+                            "allowance": allowance.details(), "notes": ours.notes},
                    per_sample=ours.per_sample, per_sample_kind=self.per_sample_label)
         assert v.passed, str(v)
         if ref.per_sample:
