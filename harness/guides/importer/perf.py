@@ -22,7 +22,7 @@ class Throughput:
     statistic: str = ""  # "interface" for the legacy benchmark's Interface throughputRate
 
 
-_CHIP = re.compile(r"(?:ascend)?\s*(310P3|310P|310B|310|910B\d?|910|T4|A10|V100|A100)", re.I)
+_CHIP = re.compile(r"(?:ascend)?\s*(310P3|310P|310B\d?|310|910B\d?|910|T4|A10|V100|A100)", re.I)
 _PERF_HEAD = re.compile(r"性能|fps|吞吐|throughput", re.I)
 _BS_HEAD = re.compile(r"batch|bs", re.I)
 

@@ -45,21 +45,21 @@ MEMBER = Member(
     floors=(
         ThroughputFloor('Ascend310', 1, 460.68, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 1, 465.54, Source(README, '模型推理性能&精度'), 'README table: column 310P3', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 1, 108.68, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 1, 108.68, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 4, 834.48, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 4, 1056.92, Source(README, '模型推理性能&精度'), 'README table: column 310P3', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 4, 192.5, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 4, 192.5, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 8, 947.02, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 8, 1187.63, Source(README, '模型推理性能&精度'), 'README table: column 310P3', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 8, 223.36, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 8, 223.36, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 16, 1041.48, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 16, 1424.51, Source(README, '模型推理性能&精度'), 'README table: column 310P3', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 16, 243.59, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 16, 243.59, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 32, 1076.3, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 32, 1338.95, Source(README, '模型推理性能&精度'), 'README table: column 310P3', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 32, 254.18, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 32, 254.18, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 64, 936.44, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 64, 1430.39, Source(README, '模型推理性能&精度'), 'README table: column 310P3', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 64, 256.81, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 64, 256.81, Source(README, '模型推理性能&精度'), 'README table: column 310B1', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
     ),
 )

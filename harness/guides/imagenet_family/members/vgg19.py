@@ -43,21 +43,21 @@ MEMBER = Member(
     floors=(
         ThroughputFloor('Ascend310', 1, 415.96, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 1, 419.18, Source(README, '模型推理性能&精度'), 'README table: column 310P', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 1, 97.47, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 1, 97.47, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 4, 713.92, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 4, 855.93, Source(README, '模型推理性能&精度'), 'README table: column 310P', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 4, 163.6, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 4, 163.6, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 8, 794.51, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 8, 970.49, Source(README, '模型推理性能&精度'), 'README table: column 310P', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 8, 186.89, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 8, 186.89, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 16, 860.92, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 16, 1142.91, Source(README, '模型推理性能&精度'), 'README table: column 310P', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 16, 201.26, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 16, 201.26, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 32, 881.42, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 32, 1093.61, Source(README, '模型推理性能&精度'), 'README table: column 310P', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 32, 208.05, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 32, 208.05, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310', 64, 765.72, Source(README, '模型推理性能&精度'), 'README table: column 3104', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
         ThroughputFloor('Ascend310P3', 64, 1153.01, Source(README, '模型推理性能&精度'), 'README table: column 310P', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
-        ThroughputFloor('Ascend310B', 64, 210.34, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
+        ThroughputFloor('Ascend310B1', 64, 210.34, Source(README, '模型推理性能&精度'), 'README table: column 310B', statistic=STATISTIC['ais_bench']),  # 模型推理性能&精度
     ),
 )
