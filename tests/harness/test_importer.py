@@ -66,8 +66,12 @@ def test_benchmark_era_guide_is_read_completely(tmp_path):
                       ("T4", 16): (800.0, "", "7.2 T4性能数据"),
                       ("Ascend310P3", 1): (1500.5, INTERFACE, "7.4 npu性能数据-Ascend310P性能数据"),
                       ("Ascend310P3", 64): (3000.0, INTERFACE, "7.4 npu性能数据-Ascend310P性能数据")}
+    # 7.3 compares the 310 card with the T4 at bs1: the template's rule, as DPN131's record has it.
+    (rule,) = member.acceptance
+    assert (rule.chip, rule.versus, rule.factor, rule.at, rule.source.section) == ("Ascend310", "T4", 1.0, (1,),
+                                                                                   "7.3 性能对比")
     guide = build_guide(member)
-    assert guide.inputs[0].shape == ("B", 3, 200, 200)
+    assert guide.inputs[0].shape == ("B", 3, 200, 200) and guide.acceptance == (rule,)
     assert "# export command in 3.1 pth转onnx模型; md5: 3.1 pth转onnx模型" in text  # each value says where
 
 

@@ -16,7 +16,7 @@ from typing import Union
 
 from harness.datasets import imagenet
 from harness.guides.base import (
-    AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Gap, Guide, GuideError, Pipeline,
+    AcceptanceRule, AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Gap, Guide, GuideError, Pipeline,
     Reference, ThroughputFloor, TensorSpec, find_gaps,
 )
 from harness.guides.dpn131 import evaluate, synthetic_allowance
@@ -42,6 +42,7 @@ class Member:
     atc: Union[AtcSettings, Gap]
     references: tuple[Union[Reference, Gap], ...]
     floors: tuple[Union[ThroughputFloor, Gap], ...] = ()
+    acceptance: tuple[Union[AcceptanceRule, Gap], ...] = ()  # the guide's own cross-chip rules
     input_name: str = "image"
     output_name: str = "class"
     num_classes: int = 1000
@@ -84,6 +85,7 @@ def build_guide(member: Member) -> Guide:
                           version="imagenet-family-prep-2-" + json_digest(repr(cfg))[:12]),
         references=member.references,
         floors=member.floors,
+        acceptance=member.acceptance,
         batch_sizes=member.batch_sizes,
         fast_batch_sizes=tuple(b for b in (1, 4) if b in member.batch_sizes),
         synthetic_metric="top1",

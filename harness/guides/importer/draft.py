@@ -38,6 +38,7 @@ class Draft:
     fields: dict = field(default_factory=dict)  # field name -> Value | gap text (str)
     references: list = field(default_factory=list)  # Value | gap text
     floors: list = field(default_factory=list)  # Value
+    acceptance: list = field(default_factory=list)  # Value
     patches: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
@@ -325,6 +326,15 @@ def _floors(draft: Draft, doc: rd.Readme) -> None:
             f"{t.measured_as!r}, statistic={stat})", t.section))
     if not draft.floors:
         draft.notes.append("no throughput figures found in the README: the member has no floors")
+    rule = perf.chip_comparison(doc)
+    if rule is not None:
+        sizes, section, text = rule
+        if {("Ascend310", b) for b in sizes} | {("T4", b) for b in sizes} <= seen:
+            draft.acceptance.append(Value(f"AcceptanceRule('Ascend310', 'T4', 1.0, Source(README, {section!r}), "
+                                          f"at={sizes!r})", f"{section}: {text}"))
+        else:
+            draft.notes.append(f"{section} compares 310 and T4 at {sizes}, but not every figure it compares "
+                               "was read: no acceptance rule drafted")
 
 
 def batch_sizes(draft: Draft) -> tuple[int, ...]:

@@ -146,3 +146,19 @@ def _npu_figure(chip, batch, value, section, what, stat) -> Throughput:
     factor = 4 if chip == "Ascend310" else 1  # the guides report four 310 devices per card
     return Throughput(chip, batch, round(value * factor, 4), section,
                       f"{what} {value:g}" + (" x4" if factor == 4 else ""), stat)
+
+
+def chip_comparison(readme: Readme):
+    """The 2021 template's '性能对比' section: ``batch1：37.3972x4=149.5888 < 1000/(5.51384/1)``
+    lines compare the 310 card with the T4 at those batch sizes (the template's rule: the 310
+    card must not be slower). Returns (batch sizes, section, text) or None."""
+    sizes, section, text = [], "", []
+    for ln in readme.lines:
+        if "性能对比" not in ln.section:
+            continue
+        m = re.match(r"batch\s*(\d+)\s*[:：].*[<>]", ln.text.strip(), re.I)
+        if m:
+            sizes.append(int(m.group(1)))
+            section = ln.section
+            text.append(ln.text.strip())
+    return (tuple(sizes), section, "; ".join(text)) if sizes else None

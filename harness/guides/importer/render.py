@@ -19,7 +19,7 @@ the record refuses to build while one remains.{notes}
 """
 from harness.ascend.runners import INTERFACE, PURE_INFER, STATISTIC  # noqa: F401
 from harness.guides.base import (  # noqa: F401
-    AtcSettings, CheckpointSpec, ExportSettings, Gap, Reference, Source, ThroughputFloor,
+    AcceptanceRule, AtcSettings, CheckpointSpec, ExportSettings, Gap, Reference, Source, ThroughputFloor,
 )
 from harness.guides.imagenet_family.member import Member
 from harness.models.classification import LibraryModel  # noqa: F401
@@ -52,6 +52,10 @@ def render(draft: Draft) -> str:
         npu = floor.code.startswith("ThroughputFloor('Ascend")
         out.append(_item(Value(floor.code.replace("STATISTIC[RUNNER]", statistic if npu else "''"), floor.source)))
     out.append("    ),\n")
+    if draft.acceptance:
+        out.append("    acceptance=(\n")
+        out += [_item(rule) for rule in draft.acceptance]
+        out.append("    ),\n")
     if draft.patches:
         names = tuple(p.split(":", 1)[0] for p in draft.patches)
         out.append(f"    patches={names!r},\n    departures=(\n")
