@@ -71,7 +71,8 @@ def test_a_checksum_mismatch_is_accepted_only_when_asked_and_said(tmp_path, capl
     (("--subset", "0"), None, "--subset 0: must be at least 1"),
     ((), {"SUITE_SUBSET": "few"}, "SUITE_SUBSET=few: must be an integer"),
     (("--weights-checksum", "record"), None, "--weights-checksum record: 'record' needs --subset N"),
-    (("--subset", "3", "--weights-checksum", "skip"), None, "--weights-checksum skip: must be 'enforce' or 'record'"),
+    (("--subset", "3", "--weights-checksum", "skip"), None,
+     "--weights-checksum skip: must be 'enforce' or 'record'"),
 ])
 def test_bad_subset_options_are_usage_errors(usage_error, args, env, message):  # noqa: F811
     assert message in usage_error(*args, env=env)
