@@ -240,9 +240,8 @@ def _atc(draft: Draft, doc: rd.Readme, shells: dict[str, str], folder: Path) -> 
         return
     atc = lines[0]
     flags = atc.flags
-    args = [f"input_format={flags.get('input_format', 'NCHW')!r}"]
-    if flags.get("log"):
-        args.append(f"log={flags['log']!r}")
+    # A flag the guide's line does not pass stays unpassed (None), not the suite's default.
+    args = [f"input_format={flags.get('input_format') or None!r}", f"log={flags.get('log') or None!r}"]
     if flags.get("precision_mode"):
         args.append(f"precision_mode={flags['precision_mode']!r}")
     for flag, arg in (("fusion_switch_file", "fusion_switch"), ("keep_dtype", "keep_dtype")):
