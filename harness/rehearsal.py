@@ -29,6 +29,21 @@ def write_checkpoint(guide, weights_root: Path, seed: int = 0) -> list[Path]:
     return writer(path, state)
 
 
+def write_auxiliary_files(guide, weights_root: Path, seed: int = 0) -> list[Path]:
+    """The files a guide's metric needs beside the checkpoint (``Guide.real_tier_files``),
+    with seeded random weights in their published format: DG-Net's FID Inception weights."""
+    import torch
+
+    from harness.metrics import inception
+
+    writers = {inception.WEIGHTS_FILE: inception.build_network}
+    written = []
+    for aux in guide.real_tier_files:
+        torch.manual_seed(seed)
+        written.append(_save(dict(writers[aux.file_name]().state_dict()), Path(weights_root) / aux.file_name))
+    return written
+
+
 def _save(obj, path: Path) -> Path:
     import torch
 

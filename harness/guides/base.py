@@ -322,6 +322,9 @@ class EvalContext:
     tier: str  # "synthetic" or "real"
     aux_files: Mapping[str, Path]  # AuxiliaryFile.file_name -> path (real tier only)
     work_dir: Path  # a folder of its own for this backend / batch size / tier
+    # --weights-checksum record (a subset rehearsal): an auxiliary file whose checksum
+    # differs is used and reported as unverified instead of failing.
+    accept_unverified: bool = False
 
 
 @dataclass(frozen=True)

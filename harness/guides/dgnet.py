@@ -70,7 +70,8 @@ def evaluate(samples, outputs_by_set, context=None):
     staging = tempfile.mkdtemp(prefix="off-gan_id-", dir=context.work_dir)
     write_generated(generated, staging)
     del generated
-    extractor = inception.load_fid_inception(weights, device=_inception_device())
+    extractor = inception.load_fid_inception(weights, device=_inception_device(),
+                                             accept_unverified=context.accept_unverified)
     from harness.metrics.fid import fid_of_folders
 
     result = fid_of_folders(samples.folder, staging, extractor)
@@ -81,7 +82,8 @@ def evaluate(samples, outputs_by_set, context=None):
     report.files["fid.txt"] = f"FID:  {result['fid']}\n"
     report.notes.append(f"FID over {result['real_used']} of {result['real_files']} real and "
                         f"{result['generated_used']} of {result['generated_files']} generated images "
-                        f"(TTUR uses whole batches of 50); Inception input mode tf-graph")
+                        f"(TTUR uses whole batches of 50); Inception input mode tf-graph; "
+                        f"{inception.WEIGHTS_FILE} {extractor.checksum_status}")
     return report
 
 
