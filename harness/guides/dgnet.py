@@ -82,8 +82,7 @@ def evaluate(samples, outputs_by_set, context=None):
     report.files["fid.txt"] = f"FID:  {result['fid']}\n"
     report.notes.append(f"FID over {result['real_used']} of {result['real_files']} real and "
                         f"{result['generated_used']} of {result['generated_files']} generated images "
-                        f"(TTUR uses whole batches of 50); Inception input mode tf-graph; "
-                        f"{inception.WEIGHTS_FILE} {extractor.checksum_status}")
+                        f"(TTUR uses whole batches of 50); Inception input mode tf-graph")
     return report
 
 
