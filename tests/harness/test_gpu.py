@@ -118,3 +118,32 @@ def test_backend_tolerances_per_backend():
     assert g.backend_tolerance("onnxruntime-cuda") == (g.export.atol * 10, g.export.rtol * 10)
     own = g.replace(backend_tolerances={"tensorrt": (0.2, 0.1)})
     assert own.backend_tolerance("tensorrt") == (0.2, 0.1)
+
+
+@pytest.mark.gpu
+def test_tensorrt_throughput_within_3_percent_of_trtexec(tmp_path):
+    """The suite's GPU-compute statistic on a cached engine agrees with trtexec's own figure
+    for the same engine (where trtexec is installed)."""
+    import shutil
+
+    _tensorrt_or_skip()
+    if shutil.which("trtexec") is None:
+        pytest.skip("trtexec is not on PATH (TensorRT's bin/ folder): nothing to compare with")
+    import torch
+
+    from harness import guides
+    from harness.backends.base import CompileOptions
+    from harness.export import export_onnx
+    from harness.guides.base import TensorSpec
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(*[m for _ in range(8) for m in (torch.nn.Conv2d(32, 32, 3, padding=1),
+                                                              torch.nn.ReLU())]).eval()
+    guide = guides.get("dpn131").replace(
+        name="tiny", inputs=(TensorSpec("image", ("B", 32, 64, 64)),),
+        outputs=(TensorSpec("class", ("B", 32, 64, 64)),), extra={})
+    onnx_path = export_onnx(guide, net, tmp_path / "tiny.onnx", None)
+    model = backends.get("tensorrt").compile(guide, onnx_path, 8, tmp_path, CompileOptions())
+    ours = model.benchmark(warmup=200, rounds=500).judged_fps
+    theirs = trt_backend.trtexec_throughput(model.path, 8)
+    assert abs(ours / theirs - 1.0) <= 0.03, f"suite {ours:.1f} vs trtexec {theirs:.1f} samples/s"
