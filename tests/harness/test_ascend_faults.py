@@ -227,7 +227,10 @@ def test_npu_skip_names_what_is_missing(tmp_path, monkeypatch):
 def test_xdist_worker_takes_its_own_device(monkeypatch):
     import fixtures.ascend as plugin
 
-    monkeypatch.delenv("ASCEND_RT_VISIBLE_DEVICES", raising=False)
+    # setenv first, so the value pytest_configure writes is undone after the test (a plain
+    # delenv of an unset variable records nothing to restore).
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "")
+    monkeypatch.delenv("ASCEND_RT_VISIBLE_DEVICES")
     opts = SimpleNamespace(devices=(4, 6), backends=("onnxruntime", "ascend"))
     plugin.pytest_configure(SimpleNamespace(suite_options=opts, workerinput={"workerid": "gw1"},
                                             getoption=lambda name, default=None: default))
