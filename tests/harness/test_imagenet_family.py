@@ -170,3 +170,30 @@ def test_k_naming_a_member_lifts_the_default_selection_other_k_does_not():
     assert _named_on_command_line(_Config(args=["tests/conformance/test_imagenet_family.py::TestMember_vgg19"]), members)
     assert not _named_on_command_line(_Config("export"), members)
     assert not _named_on_command_line(_Config(args=["tests/conformance"]), members)
+
+
+def test_verdict_table_prints_groups_with_failing_guides_first():
+    from fixtures.summary import SummaryTable
+
+    class Reporter:
+        config = object()
+
+        def __init__(self):
+            self.lines = []
+
+        def write_sep(self, sep, title):
+            self.lines.append(title)
+
+        def write_line(self, line):
+            self.lines.append(line.rstrip())
+
+    table = SummaryTable()
+    for guide, outcome in (("resnet18", "passed"), ("vgg16", "failed"), ("dpn131", "passed"), ("alexnet", "passed")):
+        table.cells[(guide, "export")][outcome] += 1
+    tr = Reporter()
+    table.pytest_terminal_summary(tr)
+    assert tr.lines[1:] == [
+        "guide     export", "--------  --------",
+        "[guides: 1 guide]", "dpn131    pass 1",
+        f"[{imagenet_family.FAMILY}: 3 guides, 1 failing]", "vgg16     FAIL 1/1", "alexnet   pass 1",
+        "resnet18  pass 1"]
