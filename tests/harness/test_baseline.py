@@ -1,6 +1,6 @@
 """The upgrade gate's comparisons (harness/baseline.py) on synthetic records.
 
-The three planted scenarios of the issue: an accuracy drop and a throughput regression
+Three planted scenarios: an accuracy drop and a throughput regression
 fail with the metric/batch size and both values named; planted noise is inconclusive and
 names the noisy side. Plus direction and tolerance variants.
 """
