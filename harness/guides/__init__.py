@@ -22,7 +22,7 @@ from harness.guides.base import (  # noqa: F401  (re-exported)
     Gap, Guide, GuideError, Reference, Source, TensorSpec, ThroughputFloor,
 )
 
-_NOT_GUIDES = {"base", "importer"}
+_NOT_GUIDES = {"base", "performance", "importer"}
 # Family packages: name -> module exposing FAMILY, member_names() and guide(name).
 _FAMILIES = ("imagenet_family",)
 
