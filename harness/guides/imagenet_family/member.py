@@ -14,12 +14,11 @@ import functools
 from dataclasses import dataclass
 from typing import Union
 
-from harness.datasets import imagenet
 from harness.guides.base import (
-    AcceptanceRule, AtcSettings, CheckpointSpec, DatasetSpec, ExportSettings, Gap, Guide, GuideError, Pipeline,
+    AcceptanceRule, AtcSettings, CheckpointSpec, ExportSettings, Gap, Guide, GuideError, Pipeline,
     Reference, ThroughputFloor, TensorSpec, find_gaps,
 )
-from harness.guides.dpn131 import evaluate, synthetic_allowance
+from harness.guides.dpn131 import GUIDE as DPN131_GUIDE, evaluate, synthetic_allowance
 from harness.hashing import json_digest
 from harness.models.classification import LibraryModel, build
 from harness.preprocess import imagenet as prep
@@ -101,13 +100,5 @@ def build_guide(member: Member) -> Guide:
     )
 
 
-DATASET = DatasetSpec(
-    kind="imagenet-val",
-    subdir="imagenet",
-    expected_counts={"val": imagenet.OFFICIAL_VAL_COUNT},
-    open=imagenet.open_val,
-    make_synthetic=imagenet.make_synthetic,
-    synthetic_size=12,
-    layout_help="<data-root>/imagenet/val/ILSVRC2012_val_*.JPEG (flat) and "
-                "<data-root>/imagenet/val_label.txt ('<file> <label>' lines)",
-)
+# The family evaluates on DPN131's ImageNet val (same reader, layout and counts).
+DATASET = DPN131_GUIDE.dataset
