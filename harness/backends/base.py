@@ -46,6 +46,9 @@ class CompileOptions:
 
 class CompiledModel(abc.ABC):
     backend: str
+    # Runs batches in this process: streamed preprocessing feeds it directly. A backend
+    # whose runner reads files (Ascend) streams in shards of files instead.
+    in_process: bool = True
     batch_size: int
     path: Path
 
@@ -67,6 +70,21 @@ class CompiledModel(abc.ABC):
             if progress is not None:
                 progress(len(batch.sample_ids))
         check_outputs(results, sample_ids, what=f"{self.backend} bs{self.batch_size}")
+        return results
+
+    def run_stream(self, stream, progress=None) -> dict[str, SampleOutputs]:
+        """Every sample of a ``harness.preprocess.stream.SampleStream``, batch by batch as
+        preprocessing produces them (nothing written to disk): {set name: outputs keyed by
+        file id}, the same batches and outputs as ``run_samples`` over the files."""
+        from harness.preprocess.stream import stream_batches
+
+        results: dict[str, SampleOutputs] = {s: {} for s in stream.set_ids}
+        for set_name, batch in stream_batches(stream, self.batch_size):
+            results[set_name].update(split_outputs(batch, self.run(batch.feeds), self.guide.outputs))
+            if progress is not None:
+                progress(len(batch.sample_ids))
+        for set_name, ids in stream.set_ids.items():
+            check_outputs(results[set_name], ids, what=f"{self.backend} bs{self.batch_size} {set_name}")
         return results
 
     def timed_call(self, feeds: Mapping[str, np.ndarray]):

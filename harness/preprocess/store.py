@@ -7,6 +7,8 @@ files all exist already are skipped (a file only exists once it is complete).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import stat
 import sys
@@ -27,6 +29,33 @@ class Job:
     sample_id: str
     files: tuple[str, ...]  # relative paths this job writes
     payload: Any  # what the worker function needs (e.g. an image path and a box)
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What one ``run_jobs`` call would run: its jobs, folder, work function and the modules
+    its workers preload (recorded under ``planning()``)."""
+
+    jobs: tuple[Job, ...]
+    out_root: Path
+    work: Callable[[Any], Iterable[tuple[str, np.ndarray]]]
+    preload: tuple[str, ...] = ()
+
+
+_PLANNING: "contextvars.ContextVar[list | None]" = contextvars.ContextVar("preprocess_planning", default=None)
+
+
+@contextlib.contextmanager
+def planning():
+    """Within it, ``run_jobs`` records its ``JobPlan`` into the yielded list instead of
+    running: a pipeline's ``preprocess`` then returns its ``Prepared`` layout (sample order,
+    sets, folders) with nothing written."""
+    plans: list[JobPlan] = []
+    token = _PLANNING.set(plans)
+    try:
+        yield plans
+    finally:
+        _PLANNING.reset(token)
 
 
 @dataclass
@@ -157,7 +186,15 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
     modules each worker imports before its first job (e.g. "PIL.Image", "cv2"), once in
     the fork server instead of once per worker. ``threads=True`` uses threads instead.
     The first failing sample stops the run with an error naming it.
+
+    Under ``planning()`` nothing runs: the jobs and the work function are recorded for a
+    stream (``harness.preprocess.stream``), which feeds the arrays to a model instead of
+    writing them.
     """
+    plan = _PLANNING.get()
+    if plan is not None:
+        plan.append(JobPlan(tuple(jobs), Path(out_root), work, tuple(preload)))
+        return [j.sample_id for j in jobs]
     out_root = Path(out_root)
     pending = _pending(jobs, out_root)
     if progress is not None and len(jobs) > len(pending):
@@ -287,6 +324,13 @@ def _call(args):
 
 
 def _store(out_root: Path, job: Job, result: list[tuple[str, np.ndarray]]) -> None:
+    for rel, array in validated(job, result):
+        save_array_atomic(out_root / rel, array)
+
+
+def validated(job: Job, result: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
+    """A job's arrays, checked as a file would be before it is written (or streamed): exactly
+    the job's files, float32, finite."""
     produced = {rel for rel, _ in result}
     if produced != set(job.files):
         raise PreprocessError(f"preprocessing of sample {job.sample_id} produced {sorted(produced)}, "
@@ -298,7 +342,17 @@ def _store(out_root: Path, job: Job, result: list[tuple[str, np.ndarray]]) -> No
         # reductions instead of a boolean array the size of the sample.
         if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):
             raise PreprocessError(f"sample {job.sample_id}: {rel} contains NaN/Inf")
-        save_array_atomic(out_root / rel, array)
+    return result
+
+
+def run_job(work, job: Job) -> list[tuple[str, np.ndarray]]:
+    """One job's validated arrays, in this process (what a stream's producer calls)."""
+    return validated(job, _call((work, job)))
+
+
+def run_job_chunk(work, jobs: Sequence[Job]) -> list[list[tuple[str, np.ndarray]]]:
+    """Several jobs' validated arrays, in a worker process (returned by pickling)."""
+    return [run_job(work, job) for job in jobs]
 
 
 def check_complete(prepared: Prepared, inputs) -> None:
