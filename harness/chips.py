@@ -2,7 +2,8 @@
 
 An Atlas 300I card carries four Ascend 310 devices; the guides report card throughput as
 one device's ``Interface throughputRate`` x 4 (shared/reference/ascend_tools.md 4.5).
-310P3 cards and T4 GPUs are reported as measured.
+310P3 cards, 310B modules (one device: VGG16/VGG19 publish 310B1 tables) and T4 GPUs are
+reported as measured.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class Chip:
 CHIPS = {
     "Ascend310": Chip("Ascend310", 4, "npu"),
     "Ascend310P3": Chip("Ascend310P3", 1, "npu"),
+    "Ascend310B1": Chip("Ascend310B1", 1, "npu"),
+    "Ascend310B4": Chip("Ascend310B4", 1, "npu"),
     "T4": Chip("T4", 1, "gpu"),
 }
 

@@ -22,7 +22,9 @@ from harness.backends.base import CompileOptions
 from harness.cache import ArtifactCache
 from harness.guides.base import TensorSpec
 from tests.doubles.ascend import fake_cann
+from tests.doubles.ascend.npu_smi_double import DEFAULT_NPU_NAME
 
+DEFAULT_SOC = f"Ascend{DEFAULT_NPU_NAME}"  # the chip the double reports unless a test plants one
 SAMPLES = 6  # with batch 4: one full batch and one padded with two copies
 
 
@@ -74,7 +76,7 @@ def test_double_is_available_and_reports_versions(fake):
     b = backend_for(fake)
     assert b.availability().ok, b.availability().reason
     assert b.versions()["cann"] == fake.version and b.versions()["driver"] == "23.0.3"
-    assert b.chip(CompileOptions(device_id=1)) == "Ascend310B1"
+    assert b.chip(CompileOptions(device_id=1)) == DEFAULT_SOC
     assert b.chip(CompileOptions(soc_version="Ascend310P3")) == "Ascend310P3"
 
 
@@ -112,7 +114,7 @@ def test_atc_error_code_in_failure(fake, tiny, tmp_path):
     with pytest.raises(AtcError) as err:
         compile_tiny(backend_for(fake, SUITE_DOUBLE_ATC_FAIL="EZ3003"), tiny, tmp_path)
     msg = str(err.value)
-    assert "--soc_version=Ascend310B1" in msg and "--input_shape=image:4,3,8,8" in msg
+    assert f"--soc_version={DEFAULT_SOC}" in msg and "--input_shape=image:4,3,8,8" in msg
     assert "exit code 255" in msg and "error codes EZ3003" in msg
     assert "EZ3003: No supported Ops kernel and engine are found for [AddDsl]" in msg
     assert "Possible Cause: The operator is not supported" in msg
@@ -203,7 +205,7 @@ def test_busy_device_fails_the_throughput_run(fake, tiny, tmp_path):
 
 
 def test_absent_device(fake, tiny, tmp_path):
-    model = compile_tiny(backend_for(fake), tiny, tmp_path, device=5, soc="Ascend310B1")
+    model = compile_tiny(backend_for(fake), tiny, tmp_path, device=5, soc=DEFAULT_SOC)
     with pytest.raises(AisBenchError, match=r"acl open device 5 failed"):
         model.run_samples({"image": tiny.dir}, tiny.ids)
 

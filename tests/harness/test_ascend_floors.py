@@ -67,3 +67,20 @@ def test_every_cross_chip_rule_passes_fast_and_fails_slow(name):
         verdicts = acceptance.evaluate(guide, chip, slow)
         assert verdicts and all(v.outcome == "fail" for v in verdicts), [str(v) for v in verdicts]
         assert all(any(str(r.source) in str(v) for r in guide.acceptance) for v in verdicts)
+
+
+def test_no_guide_publishes_a_floor_or_rule_for_the_doubles_default_chip():
+    """The Ascend double's timings are CPU timings, so its default chip must stay one that
+    every registered guide (hand-written and family members) leaves unjudged: its
+    throughput is measured, never compared with a real chip's published numbers. A guide
+    that publishes for it needs the double's default moved (npu_smi_double.DEFAULT_NPU_NAME)."""
+    from harness.ascend import npu_smi
+    from tests.doubles.ascend.atc_double import SOC
+    from tests.doubles.ascend.npu_smi_double import DEFAULT_NPU_NAME
+
+    chip = npu_smi.soc_version(DEFAULT_NPU_NAME)
+    assert chip in CHIPS and SOC.match(chip), f"{chip}: unknown to harness.chips or to the double's atc"
+    judged = [(g.name, what) for g in guides.all_guides()
+              for what in [f"floor bs{f.batch_size}" for f in g.floors if f.chip == chip]
+              + [r.name for r in g.acceptance if chip in (r.chip, r.versus)]]
+    assert len(guides.all_guides()) >= 25 and not judged, judged

@@ -5,8 +5,9 @@ tables quoted in tests/harness/test_npu_smi_910.py).
 
 Environment:
 
-* SUITE_DOUBLE_NPU_NAME - the chip. ``310B1`` (default: a chip no guide publishes a floor
-  for, because the double's timings are CPU timings), ``310``/``310P3`` (310-class table:
+* SUITE_DOUBLE_NPU_NAME - the chip. ``310B4`` (default, DEFAULT_NPU_NAME: a chip no guide
+  publishes a floor or an acceptance rule for, because the double's timings are CPU timings;
+  tests/harness/test_ascend_floors.py keeps it so), ``310``/``310P3``/``310B1`` (310-class table:
   ``Chip Device`` rows), ``910B3`` or any ``910B*`` (910B table: no id column, HBM),
   ``Ascend910_9392`` or any ``[Ascend]910_<NPU Name>`` (A3 table: Name ``Ascend910``, two
   chips per NPU, ``Chip Phy-ID`` rows; the board query names ``Ascend910_<NPU Name>``).
@@ -26,6 +27,8 @@ import sys
 from dataclasses import dataclass
 
 W1, W2, W3 = 19, 17, 54
+# The chip when SUITE_DOUBLE_NPU_NAME is unset. Not 310B1: VGG16 and VGG19 publish 310B1 floors.
+DEFAULT_NPU_NAME = "310B4"
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def _option(argv: list[str], flag: str) -> int | None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    name = os.environ.get("SUITE_DOUBLE_NPU_NAME", "310B1")
+    name = os.environ.get("SUITE_DOUBLE_NPU_NAME", DEFAULT_NPU_NAME)
     if argv == ["info"]:
         busy = set(_ids("SUITE_DOUBLE_NPU_BUSY"))
         print(table(name, os.environ.get("SUITE_DOUBLE_DRIVER_VERSION", "23.0.3"), busy))
