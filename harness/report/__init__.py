@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from harness.baseline import RUN_STAGE, Comparison, compare_runs, gate_outcome
+from harness.guide_groups import grouped
 
 STAGES = ("export", "compile", "preprocess", "accuracy", "throughput")
 # Test outcomes (from a recorded run) and record verdicts map to one vocabulary.
@@ -48,7 +49,7 @@ class ReportData:
     generated: float
     meta: dict
     baseline_meta: Optional[dict]
-    guides: list
+    guides: list  # in table order: group by group (``groups``)
     stages: list
     cells: dict  # (guide, stage) -> Cell
     problems: list  # records (or test outcomes) that failed or were inconclusive
@@ -59,6 +60,13 @@ class ReportData:
     floors: dict  # (guide, chip) -> {bs: fps}
     plots: dict = field(default_factory=dict)  # (guide, backend, chip) -> base64 PNG
     interrupted: Optional[str] = None  # the headline of a run cut short
+
+    @property
+    def groups(self) -> list:
+        """[(title, guides)]: the table's rows by family, failing guides first, as the
+        terminal table (harness.guide_groups); a title counts the group's guides and
+        failures ("imagenet-classification: 20 guides, 1 failing")."""
+        return table_groups(self.guides, self.cells)
 
     @property
     def provenance(self) -> dict:
@@ -82,6 +90,11 @@ def _table(run) -> tuple[list, list, dict]:
     stages = [s for s in STAGES if any((g, s) in cells for g in guides)]
     stages += sorted({s for _, s in cells} - set(stages))
     return guides, stages, dict(cells)
+
+
+def table_groups(guides, cells) -> list:
+    """The table's rows grouped by family, a guide with a failing cell first in its group."""
+    return grouped(guides, lambda g: any(c.status == "fail" for (guide, _), c in cells.items() if guide == g))
 
 
 def throughput_of(records) -> dict:
@@ -116,6 +129,7 @@ def build(current, baseline=None, comparisons=None, title: str = "Model-guide co
                                    root_base=baseline.root)
     comparisons = list(comparisons or [])
     guides, stages, cells = _table(current)
+    guides = [g for _, members in table_groups(guides, cells) for g in members]
     problems = [r for r in current.records if r.get("verdict") in ("fail", "inconclusive")]
     problems += [t for t in current.meta.get("tests", []) if t.get("outcome") == "failed"
                  and not any(r.get("test_id") == t.get("nodeid") for r in problems)]

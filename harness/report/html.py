@@ -26,7 +26,7 @@ def render(data: ReportData) -> str:
     template = env.get_template("report.html.j2")
     counts = Counter(c.outcome for c in data.comparisons)
     return template.render(
-        d=data, prov=data.provenance, comparisons=comparison_rows(data),
+        d=data, prov=data.provenance, comparisons=comparison_rows(data), groups=data.groups,
         counts={k: counts.get(k, 0) for k in ("pass", "fail", "inconclusive", "new", "missing")},
         fmt=fmt, pct=_pct, pretty=lambda o: json.dumps(mask_deep(o), indent=1, sort_keys=True, default=str),
         when=lambda ts: _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S"))

@@ -10,6 +10,28 @@ def _esc(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _guide_stage_row(data: ReportData, guide: str) -> str:
+    row = []
+    for s in data.stages:
+        c = data.cells.get((guide, s))
+        text = c.text() if c else "-"
+        row.append(f"**{text}**" if c and c.status in ("fail", "inconclusive") else text)
+    return f"| {guide} | " + " | ".join(row) + " |"
+
+
+def _guide_stage_table(data: ReportData) -> list[str]:
+    """One table, or with several families one per family under a heading that counts its
+    guides and failures (``### imagenet-classification: 20 guides, 1 failing``), failing
+    guides first: a failure among twenty members stays in sight."""
+    header = ["| guide | " + " | ".join(data.stages) + " |", "|---|" + "---|" * len(data.stages)]
+    out: list[str] = []
+    for title, members in data.groups:
+        if len(data.groups) > 1:
+            out += ([""] if out else []) + [f"### {title}", ""]
+        out += header + [_guide_stage_row(data, g) for g in members]
+    return out
+
+
 def render(data: ReportData, max_rows: int = 200) -> str:
     out = [f"# {data.title}", ""]
     if data.interrupted:
@@ -24,17 +46,7 @@ def render(data: ReportData, max_rows: int = 200) -> str:
         label = (data.baseline_meta or {}).get("label", "baseline")
         out += [f"**Upgrade gate: {data.gate.upper()}** (vs {label})", ""]
     out += ["## Guide x stage", ""]
-    if not data.guides:
-        out.append("no test of a guide finished")
-    else:
-        out += ["| guide | " + " | ".join(data.stages) + " |", "|---|" + "---|" * len(data.stages)]
-    for g in data.guides:
-        row = []
-        for s in data.stages:
-            c = data.cells.get((g, s))
-            text = c.text() if c else "-"
-            row.append(f"**{text}**" if c and c.status in ("fail", "inconclusive") else text)
-        out.append(f"| {g} | " + " | ".join(row) + " |")
+    out += _guide_stage_table(data) if data.guides else ["no test of a guide finished"]
     if data.gate:
         out += ["", "## Upgrade diff", "", "| outcome | guide | where | check | current | baseline | message |",
                 "|---|---|---|---|---|---|---|"]

@@ -142,7 +142,7 @@ def test_floor_offsets_differ_from_rounded_ones_where_the_scripts_do():
 
 
 def test_table_groups_by_family_with_failures_first():
-    from fixtures.guide_groups import grouped
+    from harness.guide_groups import grouped
 
     failing = {"vgg16", "pamtri"}
     groups = grouped(["resnet18", "dpn131", "vgg16", "pamtri", "alexnet", "no_such_guide"],

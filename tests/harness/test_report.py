@@ -132,3 +132,54 @@ def test_rendered_later_the_gate_keeps_the_scope_the_run_was_gated_with(tmp_path
     assert main([str(cur), "--baseline", str(base), "--gate-scope", "strict", "--markdown",
                  str(tmp_path / "s.md")]) == 1
     assert "| missing | dpn131 | onnxruntime cpu bs8 |" in (tmp_path / "s.md").read_text()
+
+
+def _outcomes_run(names, failing: set):
+    """A recorded run's test outcomes for ``names``: export passes, accuracy fails for ``failing``."""
+    from harness.runs import Run
+
+    tests = []
+    for name in names:
+        tests += [{"nodeid": f"{name}::export", "guide": name, "stage": "export", "outcome": "passed"},
+                  {"nodeid": f"{name}::accuracy", "guide": name, "stage": "accuracy",
+                   "outcome": "failed" if name in failing else "passed"}]
+    return Run(None, {"label": "nightly", "tests": tests}, [])
+
+
+def test_reports_group_rows_by_family_with_failing_guides_first():
+    """With 25+ guides the HTML and markdown tables order rows as the terminal table does
+    (harness.guide_groups): hand-written guides, then each family under a heading that
+    counts guides and failures, failing guides first within a group."""
+    from harness import guides
+    from harness.guides import imagenet_family
+
+    failing = {"vgg19", "resnet101", "transpose"}
+    data = build(_outcomes_run(guides.names(), failing), plots=False)  # every registered guide
+    hand, family = sorted(guides.hand_written_names()), sorted(guides.families()[imagenet_family.FAMILY])
+    assert len(data.guides) >= 25 and len(family) >= 20
+    expected = [(f"guides: {len(hand)} guides, 1 failing", ["transpose"] + [g for g in hand if g != "transpose"]),
+                (f"{imagenet_family.FAMILY}: {len(family)} guides, 2 failing",
+                 ["resnet101", "vgg19"] + [g for g in family if g not in failing])]
+    assert data.groups == expected
+    assert data.guides == expected[0][1] + expected[1][1]
+
+    md = markdown.render(data)
+    headings = [line for line in md.splitlines() if line.startswith("### ")]
+    assert headings == [f"### {title}" for title, _ in expected]
+    md_rows = [line.split(" | ")[0][2:] for line in md.splitlines() if line.startswith("| ")
+               and not line.startswith("| guide |")]
+    assert md_rows == data.guides
+    assert "| resnet101 | pass 1 | **fail 1** |" in md
+
+    text = html.render(data)
+    heads = re.findall(r'<tr class="group"><th colspan="3">([^<]+)</th></tr>', text)
+    assert heads == [title for title, _ in expected]
+    table = text[text.index('id="guide-stage"'):text.index("</table>", text.index('id="guide-stage"'))]
+    assert re.findall(r"<tr><th>([a-z0-9_]+)</th>", table) == ["guide"] + data.guides
+
+
+def test_one_group_needs_no_heading():
+    """As in the terminal table, a run of one group shows its rows without a title."""
+    data = build(_outcomes_run(["pamtri", "dpn131"], {"pamtri"}), plots=False)
+    assert data.groups == [("guides: 2 guides, 1 failing", ["pamtri", "dpn131"])]
+    assert "###" not in markdown.render(data) and 'class="group"' not in html.render(data)
