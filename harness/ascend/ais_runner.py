@@ -18,6 +18,7 @@ from harness.ascend.ais_bench import AisBenchResult, AisBenchRun, read_sample_ou
 from harness.ascend.ais_bench_summary import AisBenchOutputError, error_lines, parse_files_per_batch
 from harness.ascend.errors import AisBenchError
 from harness.ascend.runners import Frontend
+from harness.io import natural_key
 from harness.perf import PerfStats
 
 RESULT_DIRNAME = "out"
@@ -54,6 +55,11 @@ class AisFamilyRunner:
         folder = self._run(spec, scratch).result_dir
         stem = Path(files[0]).name.split(".", 1)[0]
         return self.command(spec), [folder / f"{stem}_{k}.bin" for k in range(n_outputs)]
+
+    def batch_order(self, names: Mapping[str, str]) -> list[str]:
+        """Sample ids in the order this runner batches their files: each input folder is
+        listed in natural order of file names (reference 3.3)."""
+        return sorted(names, key=lambda sid: natural_key(names[sid]))
 
     def run_folders(self, model: Path, folders: Sequence[Path], names: Mapping[str, str], specs,
                     batch_size: int, scratch: Path) -> dict:

@@ -102,6 +102,11 @@ class LegacyRunner:
             joined.append(target)
         return cmd, joined
 
+    def batch_order(self, names: Mapping[str, str]) -> list[str]:
+        """Sample ids in the order this runner batches them: the info file's, which lists
+        the files in the order given."""
+        return list(names)
+
     def run_folders(self, model: Path, folders: Sequence[Path], names: Mapping[str, str], specs,
                     batch_size: int, scratch: Path) -> dict:
         files = [Path(folders[0]) / names[sid] for sid in names]

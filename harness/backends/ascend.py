@@ -3,7 +3,9 @@
 files, throughput by pure inference): ``ais_bench``, ``msit benchmark``, ``ais_infer.py``
 or the legacy ``benchmark.{arch}``, the guide's own where the host has it
 (``harness.ascend.runners``). Results go into the same records as every backend. The tool
-layer is ``harness.ascend``; facts: shared/reference/ascend_tools.md.
+layer is ``harness.ascend``; facts: shared/reference/ascend_tools.md. Streamed
+preprocessing (``--prepared-data``) reaches a runner as files too, one shard at a time
+(``harness.backends.ascend_shards``, ``--shard-size``).
 
 Everything handed to a runner passes the ait/msit path checks (``harness.ascend.paths``):
 folders 0750 and files 0640 whatever the umask, hard links or copies instead of symlinks,
@@ -15,6 +17,7 @@ workers compile each once under the cache's file lock.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -28,10 +31,13 @@ from harness.ascend.ais_runner import AisFamilyRunner
 from harness.ascend.atc import AtcCompile, find_om, run_atc
 from harness.ascend.devices import VISIBLE_ENV, runtime_device_id
 from harness.ascend.errors import AisBenchError, ToolError
+from harness.backends.ascend_shards import DEFAULT_SHARD_SIZE, ShardedFeed, rounded_shard_size, runner_file_names
 from harness.backends.base import Availability, Backend, BackendError, CompiledModel, CompileOptions
 from harness.hashing import file_digest
 from harness.io import SampleIOError, check_outputs, list_bins
 from harness.perf import PerfStats
+
+log = logging.getLogger(__name__)
 
 PERF_SOURCE = "ais_bench NPU_compute_time"
 _DIGESTS: dict = {}
@@ -47,6 +53,7 @@ def _onnx_digest(path: Path) -> str:
 
 class AscendModel(CompiledModel):
     backend = "ascend"
+    in_process = False  # its runners read files: a stream reaches them in shards (run_stream)
 
     def __init__(self, guide, batch_size: int, path: Path, backend: "AscendBackend",
                  options: CompileOptions, work_dir: Path):
@@ -58,6 +65,7 @@ class AscendModel(CompiledModel):
         self.runner_name, self.runner_why = backend.install().runner_for(getattr(guide, "runner", None))
         if self.runner_name is None:
             raise BackendError(self.runner_why)
+        self.last_feed: dict = {}  # how the last streamed run was fed (shards), for the log and tests
 
     # -- plumbing ----------------------------------------------------------------------------
     def _env(self) -> dict[str, str]:
@@ -130,7 +138,7 @@ class AscendModel(CompiledModel):
         if not ids:
             raise SampleIOError("zero samples to run")
         scratch = self._scratch("samples")
-        names = {sid: paths.safe_stem(sid, i) + ".bin" for i, sid in enumerate(ids)}
+        names = runner_file_names(ids)
         dirs = [self._selection(Path(input_dirs[s.name]), ids, names, scratch / "selected" / f"input{k}")
                 for k, s in enumerate(self.guide.inputs)]
         outputs = self._runner().run_folders(self._om(scratch), dirs, names, self.guide.outputs,
@@ -140,6 +148,35 @@ class AscendModel(CompiledModel):
             progress(len(ids))
         shutil.rmtree(scratch, ignore_errors=True)
         return outputs
+
+    @property
+    def shard_size(self) -> int:
+        """Samples per runner pass of a streamed run (``--shard-size``, ``options.extra``),
+        rounded up to whole batches so each shard's batches are those of one full run."""
+        return rounded_shard_size(self.options.extra.get("shard_size", DEFAULT_SHARD_SIZE), self.batch_size)
+
+    def run_stream(self, stream, progress=None):
+        """Every sample of a ``SampleStream``, written and run in shards of ``shard_size``
+        files (one runner pass each, ``harness.backends.ascend_shards``), each shard deleted
+        once its outputs are read: the outputs ``run_samples`` gives over all the files,
+        with about one shard per input set on disk at a time. Progress ticks per shard."""
+        scratch = self._scratch("stream")
+        runner = self._runner()
+        om = self._om(scratch)
+
+        def run_shard(dirs, names, work):
+            return runner.run_folders(om, dirs, names, self.guide.outputs, self.batch_size, work)
+
+        feed = ShardedFeed(self.guide.inputs, self.shard_size, scratch, runner.batch_order, run_shard,
+                           progress, what=f"ascend bs{self.batch_size}")
+        results = feed.run(stream)
+        self.last_feed = {"prepared_data": "streamed in shards", "shard_size": feed.size,
+                          "shards": feed.shards_run, "peak_input_files": feed.peak_input_files,
+                          "runner": self.runner_name}
+        log.info("%s ascend bs%d: %d samples streamed through %s in %d shard(s) of up to %d samples "
+                 "(--shard-size), at most %d input files on disk at once", self.guide.name, self.batch_size,
+                 stream.sample_count(), self.runner_name, feed.shards_run, feed.size, feed.peak_input_files)
+        return results
 
     def _selection(self, folder: Path, ids: list[str], names: Mapping[str, str], alt: Path) -> Path:
         """The folder itself when it holds exactly these samples under their own names and
