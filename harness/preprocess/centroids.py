@@ -32,12 +32,21 @@ STD = (0.229, 0.224, 0.225)
 
 def preprocess_image(path: Path, sample_id: str | None = None) -> np.ndarray:
     """One image -> float32 CHW array, bit-identical to the guide script's calls."""
+    return tensor(pixels(path, sample_id))
+
+
+def pixels(path: Path, sample_id: str | None = None) -> np.ndarray:
+    """The resized uint8 RGB image (Resize on the decoded JPEG)."""
     from PIL import Image
 
-    img = pil_resize.resize(open_rgb_pil(path, sample_id), (SIZE[1], SIZE[0]), Image.BILINEAR)
-    return normalise_chw(np.asarray(img), MEAN, STD)
+    return np.asarray(pil_resize.resize(open_rgb_pil(path, sample_id), (SIZE[1], SIZE[0]), Image.BILINEAR))
+
+
+def tensor(resized_rgb: np.ndarray) -> np.ndarray:
+    """The resized image -> the float32 CHW tensor (ToTensor + Normalize)."""
+    return normalise_chw(resized_rgb, MEAN, STD)
 
 
 def preprocess(samples, out_root: Path, workers: int = 0, progress=None) -> Prepared:
     """``<set>/<stem>.bin`` for every query and gallery image (input ``input``)."""
-    return preprocess_sets(samples, out_root, preprocess_image, workers=workers, progress=progress)
+    return preprocess_sets(samples, out_root, pixels, tensor, workers=workers, progress=progress)

@@ -60,10 +60,15 @@ def sample_name(structure_label: int, content_label: int, content_file: str) -> 
 def normalised_image(path: Path, sample_id: str | None = None) -> np.ndarray:
     """One image -> float32 [3,256,128]: PIL bicubic resize, ToTensor, ImageNet
     normalisation (table lookup, bit-identical to torchvision: harness.preprocess.normalise)."""
+    return normalise_chw(resized_image(path, sample_id), MEAN, STD)
+
+
+def resized_image(path: Path, sample_id: str | None = None) -> np.ndarray:
+    """The uint8 RGB image resized to 256x128 (PIL bicubic), before ToTensor."""
     from PIL import Image
 
     img = pil_resize.resize(open_rgb_pil(path, sample_id), (SIZE_HW[1], SIZE_HW[0]), Image.BICUBIC)
-    return normalise_chw(np.asarray(img), MEAN, STD)
+    return np.asarray(img)
 
 
 def to_gray(normalised: np.ndarray) -> np.ndarray:
@@ -103,8 +108,19 @@ def preprocess(samples, out_root: Path, workers: int = 0, progress=None,
                     meta={"pairing_seed": seed})
 
 
-def _work(payload):
-    content, path, structure = payload
-    image = normalised_image(path, content)
+def compact(payload) -> dict[str, np.ndarray]:
+    """A job's 8-bit form (``harness.preprocess.compact``): the resized image, from which
+    both its appearance and its structure file follow."""
+    content, path, _ = payload
+    return {"image": resized_image(path, content)}
+
+
+def expand(payload, arrays) -> list[tuple[str, np.ndarray]]:
+    content, _, structure = payload
+    image = normalise_chw(arrays["image"], MEAN, STD)
     return [(f"{APPEARANCE_DIR}/{content}.bin", image[None]),
             (f"{STRUCTURE_DIR}/{structure}.bin", to_gray(image)[None])]
+
+
+def _work(payload):
+    return expand(payload, compact(payload))

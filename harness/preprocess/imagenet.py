@@ -101,13 +101,18 @@ def center_crop(img, size: int):
 
 def preprocess_image(path: Path, cfg: ClassificationPreprocess = DPN131) -> np.ndarray:
     """One image -> float32 CHW array, exactly as the guide's script computes it."""
+    return normalise_chw(cropped_image(path, cfg), cfg.mean, cfg.std)
+
+
+def cropped_image(path: Path, cfg: ClassificationPreprocess = DPN131) -> np.ndarray:
+    """The resized, centre-cropped uint8 HWC RGB pixels the script normalises."""
     from harness.datasets.images import open_rgb_pil
 
     img = open_rgb_pil(path)  # Image.open(path).convert('RGB'); a bad file names itself
     size = cfg.target_size(*img.size)
     if size[0] < cfg.crop or size[1] < cfg.crop:
-        return normalise_chw(_pad_crop(img, size, cfg), cfg.mean, cfg.std)
-    return normalise_chw(resize_and_crop(img, size, cfg.crop, cfg.resample, cfg.offset), cfg.mean, cfg.std)
+        return _pad_crop(img, size, cfg)
+    return resize_and_crop(img, size, cfg.crop, cfg.resample, cfg.offset)
 
 
 def _pad_crop(img, size: tuple[int, int], cfg: ClassificationPreprocess) -> np.ndarray:
@@ -154,6 +159,17 @@ def preprocess(samples, out_root: Path, workers: int = 0, progress=None,
     return Prepared(out_root, ids, dirs_for(out_root, {"main": {input_name: "image"}}))
 
 
+def compact(payload) -> dict[str, np.ndarray]:
+    """A job's 8-bit form (``harness.preprocess.compact``): the cropped pixels."""
+    _, path, cfg = payload
+    return {"image": cropped_image(path, cfg)}
+
+
+def expand(payload, arrays) -> list[tuple[str, np.ndarray]]:
+    """A job's files from its 8-bit form: the normalisation alone depends on nothing else."""
+    sid, _, cfg = payload
+    return [(f"image/{sid}.bin", normalise_chw(arrays["image"], cfg.mean, cfg.std))]
+
+
 def _work(payload):
-    sid, path, cfg = payload
-    return [(f"image/{sid}.bin", preprocess_image(path, cfg))]
+    return expand(payload, compact(payload))

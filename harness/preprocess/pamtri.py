@@ -30,12 +30,22 @@ STD = [0.229, 0.224, 0.225]
 
 def preprocess_image(path: Path, sample_id: str | None = None) -> np.ndarray:
     """One image -> float32 CHW array, bit-identical to the guide script's calls."""
+    return tensor(pixels(path, sample_id))
+
+
+def pixels(path: Path, sample_id: str | None = None) -> np.ndarray:
+    """The resized uint8 image, still in OpenCV's BGR order."""
     import cv2
 
     bgr = imread_cv2(path, cv2.IMREAD_COLOR, sample_id)
-    return normalise_chw(cv2.resize(bgr, dsize=SIZE, interpolation=cv2.INTER_LINEAR), MEAN, STD, bgr=True)
+    return cv2.resize(bgr, dsize=SIZE, interpolation=cv2.INTER_LINEAR)
+
+
+def tensor(resized_bgr: np.ndarray) -> np.ndarray:
+    """The resized BGR image -> the float32 RGB CHW tensor (to_tensor + normalize)."""
+    return normalise_chw(resized_bgr, MEAN, STD, bgr=True)
 
 
 def preprocess(samples, out_root: Path, workers: int = 0, progress=None) -> Prepared:
     """``<set>/<row index>.bin`` for every query and gallery row (input ``input``)."""
-    return preprocess_sets(samples, out_root, preprocess_image, workers=workers, progress=progress)
+    return preprocess_sets(samples, out_root, pixels, tensor, workers=workers, progress=progress)

@@ -174,7 +174,7 @@ def resolve_workers(workers: int | None, pending: int) -> int:
 def run_jobs(jobs: Sequence[Job], out_root: Path,
              work: Callable[[Any], Iterable[tuple[str, np.ndarray]]],
              workers: int = 0, progress: Callable[[int], None] | None = None,
-             threads: bool = False, preload: Sequence[str] = ()) -> list[str]:
+             threads: bool = False, preload: Sequence[str] = (), save=None) -> list[str]:
     """Run every job not yet done; return all sample ids in job order.
 
     ``work(payload)`` returns (relative path, array) pairs; it must be a module-level
@@ -185,6 +185,8 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
     threads scale poorly (measured on two cores: threads 1.1x, processes up to 2.0x). ``preload`` names
     modules each worker imports before its first job (e.g. "PIL.Image", "cv2"), once in
     the fork server instead of once per worker. ``threads=True`` uses threads instead.
+    ``save(out_root, job, result)`` writes a job's result (default: validated float32
+    ``.bin`` files; ``harness.preprocess.compact`` writes 8-bit arrays); module-level too.
     The first failing sample stops the run with an error naming it.
 
     Under ``planning()`` nothing runs: the jobs and the work function are recorded for a
@@ -200,16 +202,17 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
     if progress is not None and len(jobs) > len(pending):
         progress(len(jobs) - len(pending))
     tick = progress if progress is not None else (lambda n=1: None)
+    save = save or _store
     n = resolve_workers(workers, len(pending))
     if n == 0:
         for job in pending:
-            _run_one(work, out_root, job)
+            _run_one(work, out_root, job, save)
             tick(1)
     elif threads:
         from concurrent.futures import ThreadPoolExecutor
 
         _drain(ThreadPoolExecutor(max_workers=n),
-               [(_run_chunk, (work, out_root, [job])) for job in pending], tick)
+               [(_run_chunk, (work, out_root, [job], save)) for job in pending], tick)
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -222,7 +225,7 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
         chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
         _drain(ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_start_worker,
                                    initargs=(os.getpid(),)),
-               [(_run_chunk, (work, out_root, chunk)) for chunk in chunks], tick)
+               [(_run_chunk, (work, out_root, chunk, save)) for chunk in chunks], tick)
     return [j.sample_id for j in jobs]
 
 
@@ -301,14 +304,14 @@ def _drain(pool, tasks, tick) -> None:
             raise
 
 
-def _run_chunk(work, out_root: Path, jobs: Sequence[Job]) -> int:
+def _run_chunk(work, out_root: Path, jobs: Sequence[Job], save=None) -> int:
     for job in jobs:
-        _run_one(work, out_root, job)
+        _run_one(work, out_root, job, save)
     return len(jobs)
 
 
-def _run_one(work, out_root: Path, job: Job) -> None:
-    _store(out_root, job, _call((work, job)))
+def _run_one(work, out_root: Path, job: Job, save=None) -> None:
+    (save or _store)(out_root, job, _call((work, job)))
 
 
 def _call(args):

@@ -139,8 +139,18 @@ def flip_width(tensor: np.ndarray) -> np.ndarray:
 
 def tensors(bgr: np.ndarray, clean_box) -> tuple[np.ndarray, np.ndarray]:
     """(main, flipped) float32 [1,3,256,192] tensors for one person box of a BGR image."""
+    return crop_tensors(box_crop(bgr, clean_box))
+
+
+def box_crop(bgr: np.ndarray, clean_box) -> np.ndarray:
+    """The 256x192 uint8 BGR crop of one person box."""
     center, scale = box_to_center_scale(*clean_box)
-    main = normalize(crop(bgr, center, scale), bgr=True)
+    return crop(bgr, center, scale)
+
+
+def crop_tensors(crop_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(main, flipped) float32 tensors of one BGR crop: both come from the one crop."""
+    main = normalize(crop_bgr, bgr=True)
     return main, flip_width(main)
 
 
@@ -184,11 +194,23 @@ def per_sample_progress(progress, counts: list[int]):
     return tick
 
 
-def _work(payload):
+def compact(payload) -> dict[str, np.ndarray]:
+    """A job's 8-bit form (``harness.preprocess.compact``): one BGR crop per box (the
+    flipped input is derived from the same crop, so it is not kept)."""
     path, boxes = payload
     bgr = read_bgr(path, sample_id=boxes[0][0])
+    return {f"crop{k}": box_crop(bgr, box) for k, (_, box) in enumerate(boxes)}
+
+
+def expand(payload, arrays) -> list[tuple[str, np.ndarray]]:
+    """Both files of every box from its crop."""
+    _, boxes = payload
     out = []
-    for sid, box in boxes:
-        main, flipped = tensors(bgr, box)
+    for k, (sid, _) in enumerate(boxes):
+        main, flipped = crop_tensors(arrays[f"crop{k}"])
         out += [(f"{MAIN_DIR}/{sid}.bin", main), (f"{FLIP_DIR}/{sid}.bin", flipped)]
     return out
+
+
+def _work(payload):
+    return expand(payload, compact(payload))
