@@ -186,8 +186,8 @@ def from_compact(plans: Sequence[JobPlan], folder: Path) -> list[JobPlan]:
     out = []
     for p in plans:
         expand = _form(p).expand
-        jobs = tuple(Job(j.sample_id, j.files, (str(folder / compact_name(j)), j.sample_id, expand, j.payload))
-                     for j in p.jobs)
+        jobs = tuple(Job(j.sample_id, j.files,
+                         (str(folder / compact_name(j)), j.sample_id, expand, j.payload)) for j in p.jobs)
         out.append(JobPlan(jobs, p.out_root, expand_compact, (p.work.__module__, *p.preload)))
     return out
 

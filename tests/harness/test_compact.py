@@ -94,25 +94,27 @@ def test_a_damaged_compact_file_names_itself_and_its_sample(built, damage):
 
 def test_a_missing_compact_file_or_array_is_named(built):
     g, prepared, plans, folder, job, path = built
+    named, sid = re.escape(str(path)), job.sample_id
     np.savez(path.with_suffix(".tmp.npz"), pixels=np.zeros((2, 2, 3), np.uint8))
     os.replace(path.with_suffix(".tmp.npz"), path)
-    with pytest.raises(PreprocessError, match=rf"{re.escape(str(path))}: compact file of sample {job.sample_id} holds "
-                                              r"\['pixels'\], not 'image'"):
+    with pytest.raises(PreprocessError, match=rf"{named}: compact file of sample {sid} holds \['pixels'\], not 'image'"):
         stream_all(g, prepared, plans, folder)
     path.unlink()
-    with pytest.raises(PreprocessError, match=rf"compact file missing: {re.escape(str(path))} \(sample {job.sample_id}\)"):
+    with pytest.raises(PreprocessError, match=rf"compact file missing: {named} \(sample {sid}\)"):
         stream_all(g, prepared, plans, folder)
-    with pytest.raises(PreprocessError, match=rf"compact file missing: {re.escape(str(path))} \(sample {job.sample_id}; 1 missing"):
+    with pytest.raises(PreprocessError, match=rf"compact file missing: {named} \(sample {sid}; 1 missing"):
         compact.check_complete(plans, folder)
 
 
 def test_only_uint8_arrays_are_written_or_read(built, tmp_path):
     g, prepared, plans, folder, job, path = built
+    floats = [("image", np.zeros((2, 2), np.float32))]
     with pytest.raises(PreprocessError, match=r"sample s7: compact array 'image' is float32 .*expected non-empty uint8"):
-        compact._save_compact(tmp_path, Job("s7", ("x/s7.npz",), None), [("image", np.zeros((2, 2), np.float32))])
+        compact._save_compact(tmp_path, Job("s7", ("x/s7.npz",), None), floats)
     np.savez(path.with_suffix(".tmp.npz"), image=np.zeros((224, 224, 3), np.int16))
     os.replace(path.with_suffix(".tmp.npz"), path)
-    with pytest.raises(PreprocessError, match=rf"{re.escape(str(path))}: compact array 'image' of sample {job.sample_id} is int16"):
+    named = re.escape(str(path))
+    with pytest.raises(PreprocessError, match=rf"{named}: compact array 'image' of sample {job.sample_id} is int16"):
         stream_all(g, prepared, plans, folder)
 
 
