@@ -14,7 +14,7 @@ therefore share the very same operations: the arrays expanded from the cache are
 files' bytes by construction (and ``tests/harness/test_compact.py`` compares them).
 
 One ``.npz`` per job (uncompressed, written atomically), named after the job's first
-file (``image/<id>.bin`` -> ``image/<id>.npz``): a quarter of the float32 bytes or less.
+file (``image/<id>.bin`` -> ``image/<id>.npz``): about a quarter of the float32 bytes or less.
 Reading checks what a file promises: a truncated or damaged file fails zip's own checks
 (its central directory, every member's CRC-32), every array must be uint8, and a key the
 pipeline asks for must be there; each failure names the file and the sample.

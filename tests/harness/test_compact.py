@@ -1,5 +1,5 @@
 """The compact cache of preprocessed inputs (harness/preprocess/compact.py): 8-bit arrays
-kept once, expanded at feed time into exactly the bytes of the ``.bin`` files, a quarter of
+kept once, expanded at feed time into exactly the bytes of the ``.bin`` files, about a quarter of
 their size or less; a damaged file is an error naming it and its sample."""
 from __future__ import annotations
 
