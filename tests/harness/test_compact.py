@@ -170,3 +170,11 @@ def test_guide_session_streams_from_the_compact_cache_with_the_files_outputs(tmp
         assert gs.compact(tier) == folders[0]
     assert any(issubclass(w.category, CacheRepairWarning) for w in caught)
     assert damaged.stat().st_size > 100
+
+
+def test_prepared_data_option_takes_compact():
+    from fixtures.options import _prepared_data
+
+    assert _prepared_data("--prepared-data", " Compact ") == "compact"
+    with pytest.raises(pytest.UsageError, match="must be one of auto, cache, stream, compact"):
+        _prepared_data("--prepared-data", "bytes")
