@@ -24,7 +24,10 @@ from harness.backends.ascend_shards import DEFAULT_SHARD_SIZE, rounded_shard_siz
 from harness.guides.base import TensorSpec
 from harness.preprocess.store import Job, Prepared, dirs_for, run_jobs
 from harness.preprocess.stream import SampleStream, plan
-from tests.harness.test_ascend_runners import compiled, fake, tiny  # noqa: F401 - fixtures and helper
+from tests.harness import test_ascend_runners as runner_tests
+
+# The runner tests' fake CANN install, tiny model and compile helper.
+fake, tiny, compiled = runner_tests.fake, runner_tests.tiny, runner_tests.compiled
 
 SHAPE = (3, 8, 8)
 
