@@ -6,6 +6,7 @@ from typing import Mapping
 
 import numpy as np
 
+from harness import cpu
 from harness.backends.base import Availability, Backend, CompiledModel, CompileOptions
 
 
@@ -73,7 +74,8 @@ class OnnxRuntimeBackend(Backend):
         so = ort.SessionOptions()
         so.log_severity_level = 3
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        threads = options.extra.get("intra_op_threads")
+        # The process's CPU share (harness.cpu: the cores split between xdist workers).
+        threads = options.extra.get("intra_op_threads") or cpu.session_threads()
         if threads:
             so.intra_op_num_threads = int(threads)
         session = ort.InferenceSession(str(onnx_path), so, providers=list(self.providers))

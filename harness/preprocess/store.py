@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from harness.cpu import available_cores
 from harness.errors import PreprocessError, StorageError, SuiteError, describe_os_error
 
 
@@ -147,13 +148,6 @@ def _create(tmp: Path) -> int:
 
 WORKERS_AUTO = -1  # ``--workers auto``: every available core, when there is enough work
 AUTO_MIN_PENDING = 64  # below this many pending samples, pool start-up costs more than it saves
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def resolve_workers(workers: int | None, pending: int) -> int:

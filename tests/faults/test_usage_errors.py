@@ -171,6 +171,8 @@ def test_bad_batch_sizes_reported_once(usage_error, value):
     ({"SUITE_TOOL_TIMEOUT": "soon"}, "SUITE_TOOL_TIMEOUT=soon: must be a number of seconds"),
     ({"SUITE_WORKERS": "-2"}, "SUITE_WORKERS=-2: must be 'auto' or a number >= 0"),
     ({"SUITE_KEEP_RUNS": "0"}, "SUITE_KEEP_RUNS=0: must be at least 1"),
+    ({"SUITE_THREADS": "0"}, "SUITE_THREADS=0: must be at least 1"),
+    ({"SUITE_THREADS": "many"}, "SUITE_THREADS=many: must be an integer"),
     ({"SUITE_BACKEND": "onnxrt"}, "SUITE_BACKEND=onnxrt: unknown ['onnxrt']"),
     ({"SUITE_DATA_ROOT": "/nonexistent"}, "SUITE_DATA_ROOT=/nonexistent: not a folder"),
 ])

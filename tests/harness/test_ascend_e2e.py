@@ -11,7 +11,6 @@ warm-up; ONNX exports and prepared data come from the shared cache."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import pytest
 
 from harness import guides
 from harness.ascend import runners
+
+from .nested_runs import nested_env
 from tests.doubles.ascend.npu_smi_double import DEFAULT_NPU_NAME
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,9 +31,7 @@ GUIDES = ("dpn131", "pamtri", "transpose", "centroids_reid", "dgnet")
 @pytest.mark.slow
 def test_every_guide_through_atc_and_its_own_runner_on_the_double(tmp_path, suite_options):
     results = tmp_path / "results.jsonl"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SUITE_", "PYTEST_")) and k != "ASCEND_RT_VISIBLE_DEVICES"}
-    env["SUITE_CACHE_DIR"] = str(suite_options.cache_dir)
+    env = nested_env(suite_options)
     cmd = [sys.executable, "-m", "pytest", "tests/conformance", "-m", "npu",
            "-p", "tests.doubles.ascend.plugin", "--batch-sizes", "1", "--synthetic-size", "4",
            "--perf-rounds", "2", "--perf-warmup", "0", "--results", str(results), "-q", "-rA",

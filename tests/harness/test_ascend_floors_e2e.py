@@ -17,7 +17,6 @@ prepared data come from the shared cache."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,8 @@ import pytest
 
 from harness import guides
 from harness.chips import CHIPS
+
+from .nested_runs import nested_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,10 +40,8 @@ def planted_ms(guide: str, chip: str, bs: int, factor: float) -> float:
 
 def run_throughput(tmp_path, suite_options, npu_name: str, chip: str, plan: dict, k: str, sizes: str):
     results = tmp_path / "results.jsonl"
-    env = {key: v for key, v in os.environ.items()
-           if not key.startswith(("SUITE_", "PYTEST_")) and key != "ASCEND_RT_VISIBLE_DEVICES"}
-    env.update(SUITE_CACHE_DIR=str(suite_options.cache_dir), SUITE_DOUBLE_NPU_NAME=npu_name,
-               SUITE_DOUBLE_NPU_TIME_MS=",".join(f"{g}_bs{bs}:{planted_ms(g, chip, bs, f):.6f}"
+    env = nested_env(suite_options, SUITE_DOUBLE_NPU_NAME=npu_name,
+                     SUITE_DOUBLE_NPU_TIME_MS=",".join(f"{g}_bs{bs}:{planted_ms(g, chip, bs, f):.6f}"
                                                  for (g, bs), f in plan.items()))
     cmd = [sys.executable, "-m", "pytest", "tests/conformance", "-m", "npu", "-k", k,
            "-p", "tests.doubles.ascend.plugin", "--batch-sizes", sizes, "--synthetic-size", "4",

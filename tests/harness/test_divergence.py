@@ -16,6 +16,8 @@ import pytest
 from harness import checks, divergence
 from harness.ascend.paths import refusal
 
+from .nested_runs import nested_env
+
 ATOL, RTOL = 1e-4, 1e-3
 
 
@@ -186,9 +188,7 @@ def test_compile_stage_reports_planted_divergences(tmp_path, suite_options):
 
     repo = Path(__file__).resolve().parents[2]
     results, ort_report, npu_report = tmp_path / "results.jsonl", tmp_path / "ort.txt", tmp_path / "npu.txt"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SUITE_", "PYTEST_")) and k != "ASCEND_RT_VISIBLE_DEVICES"}
-    env.update(SUITE_CACHE_DIR=str(suite_options.cache_dir), SUITE_PLANT_CONV="3", SUITE_PLANT_REPORT=str(ort_report),
+    env = nested_env(suite_options, SUITE_PLANT_CONV="3", SUITE_PLANT_REPORT=str(ort_report),
                SUITE_PLANT_ASCEND_CONV="-1:20", SUITE_PLANT_ASCEND_REPORT=str(npu_report))
     cmd = [sys.executable, "-m", "pytest", "tests/conformance/test_transpose.py", "-k", "compile and bs1",
            "--backend", "onnxruntime,ascend", "-p", "tests.doubles.ascend.plugin", "--ascend-compare",

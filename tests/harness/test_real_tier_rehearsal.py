@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ import pytest
 from harness import guides
 from harness.datasets.subset import first_n
 from harness.rehearsal import write_checkpoint, write_dataset
+
+from .nested_runs import nested_env
 
 REPO = Path(__file__).resolve().parents[2]
 REHEARSED = ("dpn131", "centroids_reid", "pamtri", "transpose")
@@ -55,9 +56,7 @@ def run_suite(roots, suite_options, tmp_path, *args, names=REHEARSED + tuple(NOT
     """``pytest`` on the real-tier stage of guides ``names`` in a subprocess; (process, records, seconds)."""
     data, weights = roots
     results = tmp_path / "results.jsonl"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SUITE_", "PYTEST_")) and k != "ASCEND_RT_VISIBLE_DEVICES"}
-    env["SUITE_CACHE_DIR"] = str(suite_options.cache_dir)
+    env = nested_env(suite_options)
     env["COLUMNS"] = "1000"  # whole failure messages in the short summary
     files = [f"tests/conformance/test_{name}.py" for name in names]
     cmd = [sys.executable, "-m", "pytest", *files, "-k", "test_accuracy_real", "--data-root", str(data),

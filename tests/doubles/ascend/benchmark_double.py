@@ -61,6 +61,9 @@ def session_for(flags):
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
+    threads = int(os.environ.get("SUITE_DOUBLE_ORT_THREADS") or os.environ.get("OMP_NUM_THREADS") or "0")
+    if threads:  # the calling test process's CPU share (harness.cpu)
+        so.intra_op_num_threads = threads
     return om, ort.InferenceSession(om["onnx"], so, providers=["CPUExecutionProvider"]), batch
 
 

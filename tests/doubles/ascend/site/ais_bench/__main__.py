@@ -234,7 +234,8 @@ def main(argv=None, flavour="ais_bench"):
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
-    threads = int(os.environ.get("SUITE_DOUBLE_ORT_THREADS", "0"))
+    # The calling test process's CPU share (OMP_NUM_THREADS, harness.cpu) unless set here.
+    threads = int(os.environ.get("SUITE_DOUBLE_ORT_THREADS") or os.environ.get("OMP_NUM_THREADS") or "0")
     if threads:
         so.intra_op_num_threads = threads
     session = ort.InferenceSession(om["onnx"], so, providers=["CPUExecutionProvider"])
