@@ -125,3 +125,24 @@ def torch_outputs(model, feeds: dict[str, np.ndarray], input_names: list[str]) -
     if isinstance(out, torch.Tensor):
         out = (out,)
     return [o.detach().cpu().numpy() for o in out]
+
+
+def check_onnx_file(path: Path) -> None:
+    """A cached ONNX file must parse (a truncated one raises protobuf's DecodeError)."""
+    import onnx
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.name} is missing")
+    try:
+        onnx.load_model(str(path), load_external_data=False)
+    except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends
+        raise ValueError(f"{path.name} is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+
+
+def onnx_simplifier_version() -> Optional[str]:
+    from importlib import metadata
+
+    try:
+        return metadata.version("onnxsim")
+    except metadata.PackageNotFoundError:
+        return None
