@@ -32,6 +32,13 @@ class OrtModel(CompiledModel):
         self._check_shapes(feeds)
         return self.session.run(self.guide.output_names(), dict(feeds))
 
+    def benchmark(self, warmup: int = 2, rounds: int = 10, seed: int = 0):
+        """As every backend; the record names the session's CPU threads (``--threads``),
+        which a CPU figure depends on."""
+        stats = super().benchmark(warmup, rounds, seed)
+        stats.extra["intra_op_threads"] = self.session.get_session_options().intra_op_num_threads or "default"
+        return stats
+
     def timed_call(self, feeds: Mapping[str, np.ndarray]):
         """Inputs checked once and bound once (IOBinding); each call only executes."""
         self._check_shapes(feeds)

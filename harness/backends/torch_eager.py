@@ -20,6 +20,14 @@ class TorchModel(CompiledModel):
     def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         return torch_outputs(self.model, feeds, self.guide.input_names())
 
+    def benchmark(self, warmup: int = 2, rounds: int = 10, seed: int = 0):
+        """As every backend; the record names PyTorch's CPU threads (``--threads``)."""
+        import torch
+
+        stats = super().benchmark(warmup, rounds, seed)
+        stats.extra["intra_op_threads"] = torch.get_num_threads()
+        return stats
+
 
 class TorchBackend(Backend):
     name = "torch"

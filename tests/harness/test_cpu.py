@@ -26,9 +26,13 @@ def test_limit_reaches_torch_and_onnxruntime_sessions(monkeypatch, tmp_path):
         cpu.limit_threads(1)
         assert torch.get_num_threads() == 1 and cpu.session_threads() == 1
         onnx = _tiny_onnx(tmp_path / "tiny.onnx")
-        guide = guides.get("dpn131").replace(name="tiny")
+        from harness.guides.base import TensorSpec
+
+        guide = guides.get("dpn131").replace(name="tiny", inputs=(TensorSpec("image", ("B", 2)),),
+                                             outputs=(TensorSpec("class", ("B", 2)),))
         model = ort_backend.OnnxRuntimeBackend().compile(guide, onnx, 1, tmp_path, CompileOptions())
         assert model.session.get_session_options().intra_op_num_threads == 1
+        assert model.benchmark(warmup=0, rounds=1).extra["intra_op_threads"] == 1
     finally:
         torch.set_num_threads(before)
 
