@@ -1,7 +1,7 @@
 """The real tier's accuracy path at real size, in each ``--prepared-data`` mode: wall time,
 samples/s and the artifact cache's peak disk, with the metric outputs compared across modes.
 
-One ImageNet family member that is cheap on a CPU (``resnet18``) runs through the suite's
+One ImageNet family member that is cheap on a CPU (``spnasnet_100``; ``--guide``) runs through the suite's
 own code: ``GuideSession`` with ``SuiteOptions`` built directly, ``gs.real()`` on a data root
 holding a generated ImageNet val set in the real layout (ImageNet-size JPEGs, about
 500x390 on average, ``benchmarks.data.make_imagenet_val``) and a weights root holding a
@@ -40,9 +40,10 @@ import numpy as np
 from benchmarks import data
 from benchmarks.common import Row, conditions, cores, markdown, table, timed
 
-# mnasnet1_0 is cheaper still, but its real tier cannot load a torchvision checkpoint:
-# the loader drops the state dict's ``_metadata``, whose version torchvision's MNASNet requires.
-GUIDE = "resnet18"
+# A fifth of ResNet-18's operations. mnasnet1_0 would be as cheap, but its real tier cannot
+# load a torchvision checkpoint: the loader drops the state dict's ``_metadata``, whose
+# version torchvision's MNASNet requires.
+DEFAULT_GUIDE = "spnasnet_100"
 MODES = ("cache", "stream", "compact")
 FULL_SIZE = 50_000  # ImageNet val: what the real tier reads
 DISK_TARGET = 5 * 1024 ** 3  # the full real tier's peak cache growth, per guide
@@ -50,13 +51,13 @@ GB = 1024 ** 3
 
 
 # -- material -----------------------------------------------------------------------------------
-def material(work: Path, n: int) -> tuple[Path, Path]:
+def material(work: Path, n: int, guide_name: str) -> tuple[Path, Path]:
     """(data root, weights root): ``n`` ImageNet-size JPEGs in the val layout the family reads
     and the member's checkpoint in its upstream format; made once for each ``n``."""
     from harness import guides
     from harness.rehearsal import write_checkpoint
 
-    guide = guides.get(GUIDE)
+    guide = guides.get(guide_name)
     data_root, weights_root = work / "data", work / "weights"
     folder = data_root / guide.dataset.subdir
     stamp = work / "data.made"
@@ -152,6 +153,7 @@ class Run:
     values: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict, repr=False)
     backend: str = "onnxruntime"
+    guide: str = DEFAULT_GUIDE
 
     @property
     def rate(self) -> float:
@@ -161,12 +163,13 @@ class Run:
 class Bench:
     """The material, the ONNX model exported once, and fresh caches for each run."""
 
-    def __init__(self, work: Path, n: int, threads: int, batch_size: int, shard_size: int):
+    def __init__(self, work: Path, n: int, threads: int, batch_size: int, shard_size: int,
+                 guide_name: str = DEFAULT_GUIDE):
         from harness import cpu
 
-        self.work, self.n, self.threads = work, n, threads
+        self.work, self.n, self.threads, self.guide_name = work, n, threads, guide_name
         self.batch_size, self.shard_size = batch_size, shard_size
-        self.data_root, self.weights_root = material(work, n)
+        self.data_root, self.weights_root = material(work, n, guide_name)
         cpu.limit_threads(threads)  # as --threads: ONNX Runtime and PyTorch in this process
         self.model_cache = work / "model-cache"
         self.session(self.model_cache, "stream", 0).onnx(self.tier(self.model_cache), self.batch_size)
@@ -178,7 +181,7 @@ class Bench:
 
         options = suite_options(cache_dir, self.data_root, self.weights_root, mode, workers,
                                 self.threads, self.shard_size, backend)
-        return GuideSession(guides.get(GUIDE), options, ArtifactCache(cache_dir))
+        return GuideSession(guides.get(self.guide_name), options, ArtifactCache(cache_dir))
 
     def tier(self, cache_dir: Path):
         """``gs.real()`` on the generated material; its skip (something missing) ends the run."""
@@ -211,7 +214,8 @@ class Bench:
               f"{(disk.peak - start) / GB:.3f} GB ({disk.samples} samples), top1 {report['top1']:.4f}",
               flush=True)
         return Run(label, mode, workers, seconds, report.count, max(0, disk.peak - start),
-                   max(0, folder_bytes(cache_dir) - start), dict(report.values), outputs, backend)
+                   max(0, folder_bytes(cache_dir) - start), dict(report.values), outputs, backend,
+                   self.guide_name)
 
     def mode_runs(self, mode: str, workers: int) -> list[Run]:
         cache_dir = self.fresh_cache(f"{mode}-w{workers}")
@@ -265,20 +269,20 @@ def _workers(count: int) -> str:
     return f"{count} worker" + ("s" if count != 1 else "")
 
 
-def speed_rows(by: dict, n: int) -> list[Row]:
+def speed_rows(by: dict, n: int, guide: str) -> list[Row]:
     """Stream against cache, and compact (first and reused run) against cache, per worker count."""
     out = []
     for workers in sorted({w for _, w, _ in by}):
         cache, stream = by.get(("cache", workers, False)), by.get(("stream", workers, False))
         if cache and stream:
             ratio = stream.rate / cache.rate
-            out.append(Row(f"real tier {GUIDE} {n} images, cache vs stream ({_workers(workers)})",
+            out.append(Row(f"real tier {guide} {n} images, cache vs stream ({_workers(workers)})",
                            f"{cache.rate:.1f} img/s", f"{stream.rate:.1f} img/s", ratio, ">= 0.95x",
                            ratio >= 0.95, f"measured at {n} images: cache {cache.seconds:.0f} s "
                            f"(preprocess to files, then infer), stream {stream.seconds:.0f} s"))
         build, reuse = by.get(("compact", workers, False)), by.get(("compact", workers, True))
         if cache and build and reuse:
-            out.append(Row(f"real tier {GUIDE} {n} images, cache vs compact ({_workers(workers)})",
+            out.append(Row(f"real tier {guide} {n} images, cache vs compact ({_workers(workers)})",
                            f"{cache.rate:.1f} img/s", f"{build.rate:.1f} / {reuse.rate:.1f} img/s",
                            reuse.rate / cache.rate, "-", None,
                            f"measured at {n} images: first run {build.seconds:.0f} s (builds the "
@@ -287,7 +291,7 @@ def speed_rows(by: dict, n: int) -> list[Row]:
     return out
 
 
-def disk_rows(by: dict, n: int) -> list[Row]:
+def disk_rows(by: dict, n: int, guide: str) -> list[Row]:
     """Peak cache growth per mode, measured at ``n`` and extrapolated to the full split: the
     files of ``cache`` and ``compact`` grow with the samples; a stream writes nothing per
     sample. The 5 GB target is the default mode's (``auto``: the real tier streams)."""
@@ -299,7 +303,7 @@ def disk_rows(by: dict, n: int) -> list[Row]:
         peak = max(r.peak_bytes for r in measured)
         full = peak if mode == "stream" else peak * FULL_SIZE / n
         default = mode == "stream"
-        out.append(Row(f"peak disk, {mode} ({GUIDE})", "-", f"{_gb(peak)} at {n} (measured)",
+        out.append(Row(f"peak disk, {mode} ({guide})", "-", f"{_gb(peak)} at {n} (measured)",
                        float("nan"), "<= 5 GB at 50 000" if default else "- (opt-in mode)",
                        full <= DISK_TARGET if default else None,
                        f"{_gb(full)} at {FULL_SIZE} images ("
@@ -315,7 +319,7 @@ def ascend_rows(runs: list[Run], n: int, shard_size: int) -> list[Row]:
     out = []
     for r in runs:
         full = r.peak_bytes * min(shard_size, FULL_SIZE) / min(shard_size, n)
-        out.append(Row(f"real tier {GUIDE} {n} images, {r.label}", "-", f"{r.rate:.1f} img/s",
+        out.append(Row(f"real tier {r.guide} {n} images, {r.label}", "-", f"{r.rate:.1f} img/s",
                        float("nan"), "<= 5 GB at 50 000", full <= DISK_TARGET,
                        f"peak disk {_gb(r.peak_bytes)} measured at {n}, {_gb(full)} at {FULL_SIZE} "
                        + ("(one full shard at a time: not scaled)" if n >= shard_size
@@ -336,14 +340,14 @@ def identity_row(runs: list[Run]) -> Row:
 
 def rows(runs: list[Run], n: int, shard_size: int) -> list[Row]:
     by = {(r.mode, r.workers, "reused" in r.label): r for r in runs if r.backend == "onnxruntime"}
-    return (speed_rows(by, n) + disk_rows(by, n)
+    return (speed_rows(by, n, runs[0].guide) + disk_rows(by, n, runs[0].guide)
             + ascend_rows([r for r in runs if r.backend != "onnxruntime"], n, shard_size)
             + [identity_row(runs)])
 
 
 def run(n: int, work: Path, workers=(1, 2), batch_size: int = 16, threads: Optional[int] = None,
-        ascend: bool = False, shard_size: int = 1024) -> list[Row]:
-    bench = Bench(work / "realtier", n, threads or cores(), batch_size, shard_size)
+        ascend: bool = False, shard_size: int = 1024, guide_name: str = DEFAULT_GUIDE) -> list[Row]:
+    bench = Bench(work / "realtier", n, threads or cores(), batch_size, shard_size, guide_name)
     runs: list[Run] = []
     for w in workers:
         for mode in MODES:
@@ -360,6 +364,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=int, default=5000, help="ImageNet-size JPEGs in the generated set")
     ap.add_argument("--workers", default="1,2", help="preprocessing worker counts, comma-separated")
+    ap.add_argument("--guide", default=DEFAULT_GUIDE, help="an ImageNet family member (or dpn131)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: every core)")
     ap.add_argument("--ascend", action="store_true", help="add the Ascend double streamed in shards")
@@ -369,7 +374,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     print(f"conditions: {conditions()}", flush=True)
     result = run(args.images, args.work, tuple(int(w) for w in args.workers.split(",") if w.strip()),
-                 args.batch_size, args.threads, args.ascend, args.shard_size)
+                 args.batch_size, args.threads, args.ascend, args.shard_size, args.guide)
     print(table(result))
     if args.markdown:
         print("\n" + markdown(result))

@@ -57,9 +57,9 @@ def test_a_changed_metric_is_a_difference():
 def test_speed_and_disk_verdicts():
     runs = [_run("cache", 1, 10.0, 3 * GB, _outputs()), _run("stream", 1, 11.0, 6 * GB, _outputs())]
     table = {r.what: r for r in rows(runs, 5000, 1024)}
-    speed = table["real tier resnet18 5000 images, cache vs stream (1 worker)"]
+    speed = table["real tier spnasnet_100 5000 images, cache vs stream (1 worker)"]
     assert speed.met is False and abs(speed.ratio - 10 / 11) < 1e-9
     # Cache mode is opt-in: extrapolated (x10) and shown, not judged; the default stream is.
-    cache_disk = table["peak disk, cache (resnet18)"]
+    cache_disk = table["peak disk, cache (spnasnet_100)"]
     assert cache_disk.met is None and f"{30.0:.2f} GB at {FULL_SIZE}" in cache_disk.notes
-    assert table["peak disk, stream (resnet18)"].met is False
+    assert table["peak disk, stream (spnasnet_100)"].met is False
