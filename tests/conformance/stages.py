@@ -225,7 +225,8 @@ class GuideStages:
             v = record(not_judged(judged, ref, subset) if subset else judged, "accuracy",
                        batch_size=batch_size, backend=backend_name, chip=chip,
                        details={"all_metrics": report.values, "metric": ref.metric,
-                                "samples": report.count, "tier": "real", "subset": subset},
+                                "samples": report.count, "tier": "real", "subset": subset,
+                                "inputs": gs.feed(tier)},
                        per_sample=report.per_sample if i == 0 else None,
                        per_sample_kind=self.per_sample_label)
             if not v.passed:
