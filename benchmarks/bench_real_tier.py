@@ -167,9 +167,10 @@ class Bench:
                  guide_name: str = DEFAULT_GUIDE):
         from harness import cpu
 
-        self.work, self.n, self.threads, self.guide_name = work, n, threads, guide_name
+        # Absolute: the Ascend double's tools are found by path from other working folders.
+        self.work, self.n, self.threads, self.guide_name = work.resolve(), n, threads, guide_name
         self.batch_size, self.shard_size = batch_size, shard_size
-        self.data_root, self.weights_root = material(work, n, guide_name)
+        self.data_root, self.weights_root = material(self.work, n, guide_name)
         cpu.limit_threads(threads)  # as --threads: ONNX Runtime and PyTorch in this process
         self.model_cache = work / "model-cache"
         self.session(self.model_cache, "stream", 0).onnx(self.tier(self.model_cache), self.batch_size)
@@ -353,7 +354,11 @@ def run(n: int, work: Path, workers=(1, 2), batch_size: int = 16, threads: Optio
         for mode in MODES:
             runs += bench.mode_runs(mode, w)
     if ascend:
-        runs.append(bench.ascend_run(workers[0]))
+        try:
+            runs.append(bench.ascend_run(workers[0]))
+        except Exception as exc:  # noqa: BLE001 - the table of the runs done still prints
+            print(f"FAILURE: the Ascend double's run failed: {type(exc).__name__}: {exc}", flush=True)
+            raise SystemExit(f"{table(rows(runs, n, shard_size))}\n\nAscend double run failed: {exc}") from None
     result = rows(runs, n, shard_size)
     if not result[-1].met:
         print(f"FAILURE: {result[-1].notes}", flush=True)
