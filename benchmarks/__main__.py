@@ -3,7 +3,7 @@
     python -m benchmarks                      # every part but realtier (about 10 minutes on 2 cores)
     python -m benchmarks --only preprocess,reid,overhead
     python -m benchmarks --quick              # smaller sizes, no suite run (about 2 minutes)
-    python -m benchmarks --only realtier      # the real tier at real size (5000 images: 30+ minutes)
+    python -m benchmarks --only realtier      # the real tier at real size (5000 images: about 20 minutes)
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from benchmarks import bench_harness_overhead, bench_preprocess, bench_real_tier
 from benchmarks.common import conditions, markdown, table
 
 PARTS = ("preprocess", "reid", "overhead", "suite", "realtier")
-DEFAULT_PARTS = PARTS[:4]  # realtier takes half an hour or more: asked for by name
+DEFAULT_PARTS = PARTS[:4]  # realtier takes about 20 minutes: asked for by name
 
 
 def main(argv=None) -> None:

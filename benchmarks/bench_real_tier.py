@@ -138,6 +138,16 @@ class DiskPeak:
         self._sample()  # what the run left behind counts too
 
 
+def real_tier(gs):
+    """``gs.real()`` on the generated material; its skip (something missing) ends the run."""
+    import pytest
+
+    try:
+        return gs.real()
+    except pytest.skip.Exception as skip:
+        raise SystemExit(f"real tier material incomplete: {skip.msg}") from None
+
+
 # -- one run ------------------------------------------------------------------------------------
 @dataclass
 class Run:
@@ -172,8 +182,9 @@ class Bench:
         self.batch_size, self.shard_size = batch_size, shard_size
         self.data_root, self.weights_root = material(self.work, n, guide_name)
         cpu.limit_threads(threads)  # as --threads: ONNX Runtime and PyTorch in this process
-        self.model_cache = work / "model-cache"
-        self.session(self.model_cache, "stream", 0).onnx(self.tier(self.model_cache), self.batch_size)
+        self.model_cache = self.work / "model-cache"
+        gs = self.session(self.model_cache, "stream", 0)
+        gs.onnx(real_tier(gs), self.batch_size)
 
     def session(self, cache_dir: Path, mode: str, workers: int, backend: str = "onnxruntime"):
         from fixtures.artifacts import GuideSession
@@ -183,15 +194,6 @@ class Bench:
         options = suite_options(cache_dir, self.data_root, self.weights_root, mode, workers,
                                 self.threads, self.shard_size, backend)
         return GuideSession(guides.get(self.guide_name), options, ArtifactCache(cache_dir))
-
-    def tier(self, cache_dir: Path):
-        """``gs.real()`` on the generated material; its skip (something missing) ends the run."""
-        import pytest
-
-        try:
-            return self.session(cache_dir, "stream", 0).real()
-        except pytest.skip.Exception as skip:
-            raise SystemExit(f"real tier material incomplete: {skip.msg}") from None
 
     def fresh_cache(self, name: str) -> Path:
         """An empty cache holding only the exported ONNX model (content-addressed: found as is)."""
@@ -204,7 +206,7 @@ class Bench:
     def run(self, label: str, cache_dir: Path, mode: str, workers: int, backend: str = "onnxruntime") -> Run:
         """One new ``GuideSession`` (a new test run) evaluating the real tier on ``cache_dir``."""
         gs = self.session(cache_dir, mode, workers, backend)
-        tier = gs.real()
+        tier = real_tier(gs)
         gs.compiled(backend, tier, self.batch_size)  # model loaded before the clock starts
         start = folder_bytes(cache_dir)
         os.sync()  # no dirty pages of the run before
