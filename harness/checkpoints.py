@@ -155,9 +155,27 @@ def plain_state_dict(path: Path) -> Mapping[str, Any]:
 
 
 def strip_prefix(state: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """``state`` without ``prefix`` on every key (a DataParallel save), keeping the state
+    dict's ``_metadata`` (per-module versions, which some modules' loading reads:
+    torchvision's MNASNet refuses a state dict without them)."""
     if state and all(k.startswith(prefix) for k in state):
-        return {k[len(prefix):]: v for k, v in state.items()}
-    return dict(state)
+        return with_metadata({k[len(prefix):]: v for k, v in state.items()}, state, prefix)
+    return with_metadata(dict(state), state)
+
+
+def with_metadata(new: Mapping[str, Any], old: Mapping[str, Any], prefix: str = ""):
+    """``new`` as an OrderedDict carrying ``old``'s ``_metadata`` (module names without
+    ``prefix``), as ``Module.state_dict`` returns it and ``load_state_dict`` reads it."""
+    from collections import OrderedDict
+
+    result = OrderedDict(new)
+    meta = getattr(old, "_metadata", None)
+    if meta is not None:
+        stem = prefix.rstrip(".")
+        result._metadata = OrderedDict(
+            (("" if k == stem else k[len(prefix):]) if prefix and (k == stem or k.startswith(prefix)) else k, v)
+            for k, v in meta.items())
+    return result
 
 
 def load_strict(model, state: Mapping[str, Any], origin: str,
@@ -188,7 +206,7 @@ def load_strict(model, state: Mapping[str, Any], origin: str,
         problems.append(f"non-tensor values for {', '.join(not_tensors[:5])}")
     if problems:
         raise CheckpointError(f"{origin} does not fit {type(model).__name__}: " + "; ".join(problems))
-    model.load_state_dict({k: v for k, v in state.items()}, strict=False)
+    model.load_state_dict(with_metadata(state, state), strict=False)
 
 
 def load_into(model, path: Path, spec, accept_unverified: bool = False) -> str:

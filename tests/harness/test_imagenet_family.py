@@ -197,3 +197,28 @@ def test_verdict_table_prints_groups_with_failing_guides_first():
         "[guides: 1 guide]", "dpn131    pass 1",
         f"[{imagenet_family.FAMILY}: 3 guides, 1 failing]", "vgg16     FAIL 1/1", "alexnet   pass 1",
         "resnet18  pass 1"]
+
+
+def test_module_versions_of_a_state_dict_reach_the_model(tmp_path):
+    """torchvision's MNASNet reads each module's version from the state dict's
+    ``_metadata`` and refuses a state dict without it; a file saved by torchvision, and
+    the same file saved from DataParallel ("module." keys), load and reproduce the model."""
+    from collections import OrderedDict
+
+    import torch
+    import torchvision
+
+    reference = torchvision.models.mnasnet1_0().eval()
+    state = reference.state_dict()
+    plain, wrapped = tmp_path / "plain.pth", tmp_path / "wrapped.pth"
+    torch.save(state, plain)
+    prefixed = OrderedDict(("module." + k, v) for k, v in state.items())
+    prefixed._metadata = OrderedDict(("module" if k == "" else "module." + k, v)
+                                     for k, v in state._metadata.items())
+    torch.save(prefixed, wrapped)
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        want = reference(x)
+        for path in (plain, wrapped):
+            model = guides.get("mnasnet1_0").build_model(path, accept_unverified=True).eval()
+            assert torch.equal(model(x), want), path.name
