@@ -52,8 +52,17 @@ def _save(obj, path: Path) -> Path:
 
 
 def _plain_state_dict(path: Path, state) -> list[Path]:
-    """torchvision / Cadene / TransPose releases: the state_dict itself."""
-    return [_save(dict(state), path)]
+    """torchvision / Cadene / TransPose releases: the state_dict itself, as
+    ``torch.save(model.state_dict())`` writes it (an OrderedDict carrying each module's
+    version in ``_metadata``, which some modules' loading reads)."""
+    return [_save(state, path)]
+
+
+def _wrapped(key: str) -> Callable:
+    """Releases holding the state_dict under ``key`` (DeiT's ``{'model': ...}``)."""
+    def write(path: Path, state) -> list[Path]:
+        return [_save({key: state}, path)]
+    return write
 
 
 def _lightning(path: Path, state) -> list[Path]:
@@ -81,4 +90,5 @@ def _dgnet(path: Path, state) -> list[Path]:
             for prefix, target in parts.items()]
 
 
-_WRITERS: dict[str, Callable] = {"centroids_reid": _lightning, "pamtri": _pamtri, "dgnet": _dgnet}
+_WRITERS: dict[str, Callable] = {"centroids_reid": _lightning, "pamtri": _pamtri, "dgnet": _dgnet,
+                                 "deit_small": _wrapped("model")}

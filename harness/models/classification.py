@@ -55,12 +55,26 @@ def build(ref: LibraryModel):
         if ref.name not in timm.list_models():
             raise ModelLibraryError(f"timm has no model {ref.name!r}")
         return without_fused_attention(timm.create_model(ref.name, pretrained=False, **kwargs))
-    import pretrainedmodels
-
+    pretrainedmodels = _import_keeping_rng("pretrainedmodels")
     ctor = pretrainedmodels.__dict__.get(ref.name)
     if ctor is None:
         raise ModelLibraryError(f"pretrainedmodels has no {ref.name!r}")
     return ctor(num_classes=kwargs.pop("num_classes", 1000), pretrained=None, **kwargs)
+
+
+def _import_keeping_rng(name: str):
+    """Import ``name`` without touching PyTorch's random state: importing pretrainedmodels
+    draws from it, so a model seeded right before its first import would get other weights
+    than the same seed gives afterwards (the synthetic tier's weights must be a function of
+    the seed alone)."""
+    import importlib
+
+    import torch
+
+    state = torch.random.get_rng_state()
+    module = importlib.import_module(name)
+    torch.random.set_rng_state(state)
+    return module
 
 
 def without_fused_attention(model):
