@@ -124,6 +124,9 @@ class SampleStream:
         yield from self._pooled(ordered, n)
 
     def _pooled(self, ordered, n: int):
+        """``n`` worker processes (forkserver, as ``store.run_jobs``) on chunks of jobs, at
+        most ``window`` chunks in flight, results yielded in job order; arrays come back
+        pickled (the files path has each worker write its own instead)."""
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
