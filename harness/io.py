@@ -83,15 +83,18 @@ def batches(input_dirs: Mapping[str, Path], inputs, batch_size: int,
     if not ids:
         raise SampleIOError("zero samples to run")
     for start in range(0, len(ids), batch_size):
-        chunk = ids[start:start + batch_size]
-        padded = batch_size - len(chunk)
-        slots = chunk + [chunk[0]] * padded
-        feeds = {}
-        for spec in inputs:
-            arrays = [read_bin(input_dirs[spec.name] / f"{sid}.bin", spec.sample_shape, spec.dtype)
-                      for sid in slots]
-            feeds[spec.name] = np.stack(arrays)
-        yield Batch(tuple(chunk), feeds, padded)
+        yield padded_batch(ids[start:start + batch_size], batch_size, inputs, lambda sid, spec: read_bin(
+            input_dirs[spec.name] / f"{sid}.bin", spec.sample_shape, spec.dtype))
+
+
+def padded_batch(chunk: Sequence[str], batch_size: int, inputs, array_of) -> Batch:
+    """One batch of the samples ``chunk`` (at most ``batch_size``), padded like ais_bench
+    with copies of its first sample; ``array_of(sample id, input spec)`` gives one sample's
+    array (read from its file, or handed over by a stream)."""
+    padded = batch_size - len(chunk)
+    slots = list(chunk) + [chunk[0]] * padded
+    feeds = {spec.name: np.stack([array_of(sid, spec) for sid in slots]) for spec in inputs}
+    return Batch(tuple(chunk), feeds, padded)
 
 
 def split_outputs(batch: Batch, outputs: Sequence[np.ndarray], specs) -> SampleOutputs:

@@ -208,19 +208,25 @@ def run_jobs(jobs: Sequence[Job], out_root: Path,
         _drain(ThreadPoolExecutor(max_workers=n),
                [(_run_chunk, (work, out_root, [job], save)) for job in pending], tick)
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        # forkserver: safe although this process runs threads (ONNX Runtime, torch);
-        # preloading the work function's module makes each worker start in milliseconds.
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload([work.__module__, *preload])
         size = max(1, min(32, len(pending) // (n * 8)))
         chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
-        _drain(ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_start_worker,
-                                   initargs=(os.getpid(),)),
+        _drain(process_pool(n, [work.__module__, *preload]),
                [(_run_chunk, (work, out_root, chunk, save)) for chunk in chunks], tick)
     return [j.sample_id for j in jobs]
+
+
+def process_pool(workers: int, preload: Sequence[str]):
+    """A pool of ``workers`` preprocessing processes. forkserver: safe although this process
+    runs threads (ONNX Runtime, torch); ``preload`` (the work function's module and the
+    decoders) is imported once in the fork server, so each worker starts in milliseconds.
+    Each worker uses one OpenCV thread and exits with this process (``_start_worker``)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(dict.fromkeys(preload)))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
+                               initargs=(os.getpid(),))
 
 
 def _start_worker(owner_pid: int) -> None:

@@ -20,7 +20,6 @@ held at once.
 """
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections import defaultdict
@@ -31,7 +30,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from harness.errors import PreprocessError
-from harness.io import Batch, SampleIOError
+from harness.io import Batch, SampleIOError, padded_batch
 from harness.preprocess import store
 from harness.preprocess.store import JobPlan, Prepared
 
@@ -124,20 +123,14 @@ class SampleStream:
         yield from self._pooled(ordered, n)
 
     def _pooled(self, ordered, n: int):
-        """``n`` worker processes (forkserver, as ``store.run_jobs``) on chunks of jobs, at
-        most ``window`` chunks in flight, results yielded in job order; arrays come back
-        pickled (the files path has each worker write its own instead)."""
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = mp.get_context("forkserver")
-        modules = {p.work.__module__ for p, _ in ordered} | {m for p, _ in ordered for m in p.preload}
-        ctx.set_forkserver_preload(sorted(modules))
+        """``n`` worker processes (``store.process_pool``) on chunks of jobs, at most
+        ``window`` chunks in flight, results yielded in job order; arrays come back pickled
+        (the files path has each worker write its own instead)."""
+        modules = sorted({p.work.__module__ for p, _ in ordered} | {m for p, _ in ordered for m in p.preload})
         size = max(1, min(8, self.prefetch // (2 * n)))
         chunks = [ordered[i:i + size] for i in range(0, len(ordered), size)]
         window = max(2 * n, self.prefetch // size)
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=store._start_worker,
-                                 initargs=(os.getpid(),)) as pool:
+        with store.process_pool(n, modules) as pool:
             futures: list = []
             submitted = 0
             try:
@@ -253,21 +246,16 @@ def _put_final(q: queue.Queue, stop: threading.Event, entry) -> None:
 
 def stream_batches(stream: SampleStream, batch_size: int) -> Iterator[tuple[str, Batch]]:
     """``(set name, Batch)`` in each set's run order, grouped and padded like
-    ``harness.io.batches`` (the last batch of a set padded with copies of its first sample)."""
-    names = [spec.name for spec in stream.inputs]
+    ``harness.io.batches`` (``harness.io.padded_batch``: the last batch of a set padded
+    with copies of its first sample)."""
     totals = {s: len(ids) for s, ids in stream.set_ids.items()}
-    pending: dict[str, list[tuple[str, dict]]] = {s: [] for s in totals}
+    pending: dict[str, dict[str, dict]] = {s: {} for s in totals}  # insertion order = run order
     done = {s: 0 for s in totals}
     for set_name, sid, arrays in stream:
-        pending[set_name].append((sid, arrays))
+        pending[set_name][sid] = arrays
         done[set_name] += 1
         if len(pending[set_name]) == batch_size or done[set_name] == totals[set_name]:
-            yield set_name, _batch(pending[set_name], names, batch_size)
-            pending[set_name] = []
-
-
-def _batch(chunk: list[tuple[str, dict]], names: list[str], batch_size: int) -> Batch:
-    padded = batch_size - len(chunk)
-    slots = chunk + [chunk[0]] * padded
-    feeds = {n: np.stack([arrays[n] for _, arrays in slots]) for n in names}
-    return Batch(tuple(sid for sid, _ in chunk), feeds, padded)
+            chunk = pending[set_name]
+            yield set_name, padded_batch(list(chunk), batch_size, stream.inputs,
+                                         lambda s, spec, chunk=chunk: chunk[s][spec.name])
+            pending[set_name] = {}
