@@ -26,7 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "site"))
 import numpy as np  # noqa: E402
 
-from ais_bench.__main__ import planted_npu_time  # noqa: E402
+from ais_bench.__main__ import ort_threads, planted_npu_time  # noqa: E402
 from ais_bench._om import OmError, read_om  # noqa: E402
 
 OPTIONS = {"model_type", "device_id", "batch_size", "om_path", "input_text_path", "input_width",
@@ -61,9 +61,7 @@ def session_for(flags):
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
-    threads = int(os.environ.get("SUITE_DOUBLE_ORT_THREADS") or os.environ.get("OMP_NUM_THREADS") or "0")
-    if threads:  # the calling test process's CPU share (harness.cpu)
-        so.intra_op_num_threads = threads
+    so.intra_op_num_threads = ort_threads()
     return om, ort.InferenceSession(om["onnx"], so, providers=["CPUExecutionProvider"]), batch
 
 

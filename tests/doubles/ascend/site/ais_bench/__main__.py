@@ -185,6 +185,12 @@ def aclruntime_version_ait():
     return pkg_resources.get_distribution("aclruntime").version
 
 
+def ort_threads() -> int:
+    """The double's ONNX Runtime threads: SUITE_DOUBLE_ORT_THREADS, else the calling test
+    process's CPU share (OMP_NUM_THREADS, harness.cpu), else 0 (one per core)."""
+    return int(os.environ.get("SUITE_DOUBLE_ORT_THREADS") or os.environ.get("OMP_NUM_THREADS") or "0")
+
+
 def planted_npu_time(batchsize, model=""):
     """SUITE_DOUBLE_NPU_TIME_MS: the NPU_compute_time (ms per batch) to report instead of
     the CPU timing: one number, or a table "1:5.0,dpn131_bs4:17.5" keyed by batch size or by
@@ -234,10 +240,7 @@ def main(argv=None, flavour="ais_bench"):
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
-    # The calling test process's CPU share (OMP_NUM_THREADS, harness.cpu) unless set here.
-    threads = int(os.environ.get("SUITE_DOUBLE_ORT_THREADS") or os.environ.get("OMP_NUM_THREADS") or "0")
-    if threads:
-        so.intra_op_num_threads = threads
+    so.intra_op_num_threads = ort_threads()
     session = ort.InferenceSession(om["onnx"], so, providers=["CPUExecutionProvider"])
     print(f"[INFO] load model {args.model} success")
     print("[INFO] create model description success", flush=True)
