@@ -168,13 +168,17 @@ def with_metadata(new: Mapping[str, Any], old: Mapping[str, Any], prefix: str = 
     ``prefix``), as ``Module.state_dict`` returns it and ``load_state_dict`` reads it."""
     from collections import OrderedDict
 
+    def unprefixed(module: str) -> str:  # "module" -> "", "module.layers" -> "layers"
+        if not prefix:
+            return module
+        if module == prefix.rstrip("."):
+            return ""
+        return module[len(prefix):] if module.startswith(prefix) else module
+
     result = OrderedDict(new)
     meta = getattr(old, "_metadata", None)
     if meta is not None:
-        stem = prefix.rstrip(".")
-        result._metadata = OrderedDict(
-            (("" if k == stem else k[len(prefix):]) if prefix and (k == stem or k.startswith(prefix)) else k, v)
-            for k, v in meta.items())
+        result._metadata = OrderedDict((unprefixed(k), v) for k, v in meta.items())
     return result
 
 
