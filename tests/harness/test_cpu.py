@@ -25,11 +25,14 @@ def test_limit_reaches_torch_and_onnxruntime_sessions(monkeypatch, tmp_path):
     try:
         cpu.limit_threads(1)
         assert torch.get_num_threads() == 1 and cpu.session_threads() == 1
-        onnx = _tiny_onnx(tmp_path / "tiny.onnx")
+        from tests.faults.test_cache_repair import tiny_onnx
+
+        onnx = tmp_path / "tiny.onnx"
+        tiny_onnx(onnx)
         from harness.guides.base import TensorSpec
 
-        guide = guides.get("dpn131").replace(name="tiny", inputs=(TensorSpec("image", ("B", 2)),),
-                                             outputs=(TensorSpec("class", ("B", 2)),))
+        guide = guides.get("dpn131").replace(name="tiny", inputs=(TensorSpec("x", ("B", 64)),),
+                                             outputs=(TensorSpec("y", ("B", 64)),))
         model = ort_backend.OnnxRuntimeBackend().compile(guide, onnx, 1, tmp_path, CompileOptions())
         assert model.session.get_session_options().intra_op_num_threads == 1
         assert model.benchmark(warmup=0, rounds=1).extra["intra_op_threads"] == 1
@@ -49,13 +52,3 @@ def test_the_run_resolves_its_share(suite_options):
     assert suite_options.threads == cpu.threads_per_worker(workers)
     assert torch.get_num_threads() == suite_options.threads
 
-
-def _tiny_onnx(path):
-    import onnx
-    from onnx import TensorProto, helper
-
-    graph = helper.make_graph([helper.make_node("Identity", ["image"], ["class"])], "tiny",
-                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 2])],
-                              [helper.make_tensor_value_info("class", TensorProto.FLOAT, [1, 2])])
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
-    return path
