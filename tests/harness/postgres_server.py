@@ -12,13 +12,14 @@ import glob
 import os
 import pwd
 import shutil
-import signal
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from harness.ascend.errors import ToolError
+from harness.ascend.proc import run_tool
 
 PORT = 5432  # only names the socket file: the server listens on no TCP address
 INSTALL = ("install Debian's postgresql package (apt-get install -y postgresql; .ci/run does this "
@@ -63,19 +64,15 @@ def _server_user() -> str | None:
 def _run(cmd: list[str], user: str | None, timeout: float = 120.0, log: Path | None = None) -> None:
     """Run a server command (as ``user`` when given); fail naming it, its status and its errors."""
     full = (["runuser", "-u", user, "--"] if user else []) + cmd
-    proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, cwd="/")
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"{' '.join(full)} did not finish within {timeout:.0f} s")
-    if proc.returncode != 0:
-        errors = [l for l in out.splitlines() if l.strip()][-10:]
+    try:  # the suite's own runner: its own process group, killed whole on a timeout
+        result = run_tool(full, timeout_s=timeout, cwd=Path("/"), check=False)
+    except ToolError as exc:
+        pytest.fail(str(exc))
+    if result.returncode != 0:
+        errors = [l for l in result.output.splitlines() if l.strip()][-10:]
         if log is not None and log.exists():  # the server's own reason
             errors += log.read_text(errors="replace").splitlines()[-10:]
-        pytest.fail(f"{' '.join(full)} exited {proc.returncode}: {errors}")
+        pytest.fail(f"{' '.join(full)} exited {result.returncode}: {errors}")
 
 
 @dataclass

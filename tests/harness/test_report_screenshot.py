@@ -7,14 +7,13 @@ the inline CSS and the table rendered. CI installs Debian's ``chromium`` (.ci/ru
 """
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 
 import numpy as np
 import pytest
 
+from harness.ascend.errors import ToolError
+from harness.ascend.proc import run_tool
 from harness.report import build, html
 from tests.harness.report_fixtures import planted_runs
 
@@ -36,17 +35,13 @@ def screenshot(browser: str, page, png, profile, timeout: float = 120.0) -> None
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            f"--user-data-dir={profile}", f"--screenshot={png}", f"--window-size={WIDTH},{HEIGHT}",
            page.as_uri()]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"{' '.join(cmd)} did not finish within {timeout:.0f} s")
-    if proc.returncode != 0 or not png.exists():
-        errors = [l for l in out.splitlines() if "ERROR" in l and "dbus" not in l][-10:]
-        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}, no screenshot; {errors}")
+    try:  # the suite's own runner: its own process group, killed whole on a timeout
+        result = run_tool(cmd, timeout_s=timeout, check=False)
+    except ToolError as exc:
+        pytest.fail(str(exc))
+    if result.returncode != 0 or not png.exists():
+        errors = [l for l in result.output.splitlines() if "ERROR" in l and "dbus" not in l][-10:]
+        pytest.fail(f"{' '.join(cmd)} exited {result.returncode}, no screenshot; {errors}")
 
 
 def _share(pixels: np.ndarray, rgb, tol: int = 12) -> float:
